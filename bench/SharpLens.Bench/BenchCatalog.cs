@@ -1,0 +1,9 @@
+// The benchmarks this project runs, by name. Each returns a process exit code.
+namespace SharpLens.Bench;
+
+internal static class BenchCatalog
+{
+    public static Dictionary<string, Func<string[], int>> All() => new()
+    {
+    };
+}
