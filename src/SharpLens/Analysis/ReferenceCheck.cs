@@ -1,0 +1,60 @@
+// `verify`: runs a model on a reference file's input_ids and compares logits and every stored hook tensor.
+using SharpLens.Hooks;
+using SharpLens.Loading;
+using static TorchSharp.torch;
+
+namespace SharpLens.Analysis;
+
+/// <summary>One compared tensor.</summary>
+public sealed record TensorComparison(string Name, long[] Shape, double MaxAbsDiff, double Tolerance, string? Problem)
+{
+    public bool Ok => Problem is null && MaxAbsDiff <= Tolerance;
+}
+
+/// <summary>The outcome of <see cref="ReferenceCheck.Run"/>.</summary>
+public sealed record ReferenceCheckResult(IReadOnlyList<TensorComparison> Tensors, IReadOnlyList<string> Skipped)
+{
+    public bool Ok => Tensors.Count > 0 && Tensors.All(t => t.Ok);
+}
+
+/// <summary>Compares a model's activations with tensors saved from another implementation (e.g. Python).</summary>
+public static class ReferenceCheck
+{
+    /// <summary>Names in a reference file that are inputs, not outputs.</summary>
+    static readonly HashSet<string> Inputs = ["input_ids", "attention_mask", "position_ids", "token_type_ids"];
+
+    public static ReferenceCheckResult Run(HookedModel model, string referencePath, double atol)
+    {
+        using var reference = SafeTensorsFile.Open(referencePath);
+        if (!reference.Contains("input_ids")) throw new InvalidDataException($"{referencePath}: no 'input_ids' tensor to run the model on");
+        using var ids = reference.Load("input_ids").to(ScalarType.Int64);
+        using var mask = reference.Contains("attention_mask") ? reference.Load("attention_mask").to(ScalarType.Int64) : null;
+        var catalog = model.HookCatalog.Select(h => h.Name.ToString()).ToHashSet(StringComparer.Ordinal);
+        var wanted = new List<string>();
+        var skipped = new List<string>();
+        var comparisons = new List<TensorComparison>();
+        foreach (var name in reference.Keys.OrderBy(k => k, StringComparer.Ordinal))
+        {
+            if (Inputs.Contains(name)) { skipped.Add(name + " (input)"); continue; }
+            if (name == "logits" || catalog.Contains(name)) wanted.Add(name);
+            else comparisons.Add(new TensorComparison(name, reference.Shape(name), double.NaN, atol, "not a hook of this model"));
+        }
+        using var cache = model.RunWithCache(ids, HookFilter.Names(wanted.Where(w => w != "logits")), mask, dtype: ScalarType.Float32);
+        foreach (var name in wanted)
+        {
+            var expected = reference.Load(name);
+            var actual = name == "logits" ? cache.Logits! : cache.Contains(name) ? cache[name] : null;
+            if (actual is null) { comparisons.Add(new TensorComparison(name, expected.shape, double.NaN, atol, "the model did not fire this hook")); continue; }
+            if (!actual.shape.SequenceEqual(expected.shape))
+            {
+                comparisons.Add(new TensorComparison(name, expected.shape, double.NaN, atol,
+                    $"shape [{string.Join(",", actual.shape)}] vs reference [{string.Join(",", expected.shape)}]"));
+                continue;
+            }
+            using var diff = (actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs();
+            double max = diff.NumberOfElements == 0 ? 0 : diff.max().item<double>();
+            comparisons.Add(new TensorComparison(name, expected.shape, max, atol, double.IsNaN(max) ? "NaN in output" : null));
+        }
+        return new ReferenceCheckResult(comparisons, skipped);
+    }
+}

@@ -1,0 +1,129 @@
+// The base of every SharpLens model: a forward pass whose named sites are HookPoints, plus the two verbs users learn.
+using SharpLens.Hooks;
+using SharpLens.Loading;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpLens;
+
+/// <summary>A hook name this model fires, with its shape (symbolic dims plus sizes where the config fixes them).</summary>
+public sealed record HookInfo(HookName Name, string Shape)
+{
+    public override string ToString() => $"{Name} {Shape}";
+}
+
+/// <summary>What every architecture reports about itself (shape glossary names).</summary>
+public sealed record ModelInfo
+{
+    public required string Architecture { get; init; }   // HF class, e.g. LlamaForCausalLM
+    public required string ModelType { get; init; }      // config.json model_type
+    public required int NLayers { get; init; }
+    public required int DModel { get; init; }
+    public required int DVocab { get; init; }
+    public int NHeads { get; init; }
+    public int NKvHeads { get; init; }
+    public int DHead { get; init; }
+    public int DMlp { get; init; }
+    public int? MaxPositions { get; init; }
+    public bool IsCausal { get; init; } = true;
+    /// <summary>Extra architecture facts (d_inner, d_state, num_ssm, …) for display.</summary>
+    public IReadOnlyDictionary<string, object> Extra { get; init; } = new Dictionary<string, object>();
+}
+
+/// <summary>
+/// A model whose every activation is a named hook point. <see cref="Forward"/> is the raw pass (gradients follow the
+/// caller's mode); <see cref="Run"/>, <see cref="RunWithCache"/> and <see cref="RunWithHooks"/> are inference verbs.
+/// </summary>
+public abstract class HookedModel : nn.Module
+{
+    readonly List<HookInfo> catalog = new();
+    readonly HashSet<string> catalogNames = new(StringComparer.Ordinal);
+
+    protected HookedModel(string name) : base(name)
+    {
+        Hooks = new HookRegistry(n => catalogNames.Contains(n), () => catalogNames);
+    }
+
+    /// <summary>The live hooks of this model.</summary>
+    public HookRegistry Hooks { get; }
+
+    /// <summary>Every hook name this model can fire, in forward order, with its shape.</summary>
+    public IReadOnlyList<HookInfo> HookCatalog => catalog;
+
+    public abstract ModelInfo Info { get; }
+
+    /// <summary>The report of the strict load that produced this model (null when built in memory).</summary>
+    public LoadReport? LoadReport { get; internal set; }
+
+    /// <summary>The folder the model was loaded from, if any.</summary>
+    public string? SourceDirectory { get; internal set; }
+
+    /// <summary>Element type of the parameters.</summary>
+    public ScalarType DType => parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
+
+    /// <summary>
+    /// The forward pass. inputIds [batch, pos] (int64); attentionMask [batch, pos] with 1 for real tokens and 0 for
+    /// padding (null: all real). Returns logits [batch, pos, d_vocab].
+    /// </summary>
+    public abstract Tensor Forward(Tensor inputIds, Tensor? attentionMask = null);
+
+    /// <summary>Final norm + unembedding, for logit lens and attribution; null for models without a linear readout.</summary>
+    public virtual Readout? Readout => null;
+
+    /// <summary>Declares a hook site (call in the constructor, in forward order) and returns its point.</summary>
+    protected internal HookPoint Point(HookName name, string shape)
+    {
+        var key = name.ToString();
+        if (!catalogNames.Add(key)) throw new InvalidOperationException($"hook {key} declared twice");
+        catalog.Add(new HookInfo(name, shape));
+        return new HookPoint(Hooks, name);
+    }
+
+    /// <summary>Inference: logits without gradient.</summary>
+    public Tensor Run(Tensor inputIds, Tensor? attentionMask = null)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return Forward(inputIds, attentionMask).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Inference with hooks that read or replace activations; they are removed afterwards, even on exceptions.</summary>
+    public Tensor RunWithHooks(Tensor inputIds, IEnumerable<(HookName Name, HookFn Fn)> hooks, Tensor? attentionMask = null)
+    {
+        using var registration = Hooks.AddAll(hooks);
+        return Run(inputIds, attentionMask);
+    }
+
+    /// <summary>
+    /// Inference that records the activations selected by <paramref name="filter"/> (all when null). The cache owns
+    /// detached tensors (optionally converted to <paramref name="dtype"/>/<paramref name="device"/>) and the logits.
+    /// Extra hooks (e.g. patches) run before recording, so the cache sees what the forward pass used.
+    /// </summary>
+    public ActivationCache RunWithCache(Tensor inputIds, HookFilter? filter = null, Tensor? attentionMask = null,
+        ScalarType? dtype = null, Device? device = null, IEnumerable<(HookName Name, HookFn Fn)>? hooks = null)
+    {
+        filter ??= HookFilter.All;
+        var cache = new ActivationCache();
+        try
+        {
+            using var extra = Hooks.AddAll(hooks ?? []);
+            var recorders = catalog.Where(h => filter.Matches(h.Name)).Select(h => (h.Name, (HookFn)((act, name) =>
+            {
+                var t = act.detach();
+                if (dtype is ScalarType dt && t.dtype != dt) t = t.to(dt);
+                if (device is not null && t.device != device) t = t.to(device);
+                cache.Store(name.ToString(), t.DetachFromDisposeScope());
+                return null;
+            }))).ToList();
+            using var rec = Hooks.AddAll(recorders);
+            var logits = Run(inputIds, attentionMask);
+            cache.Logits = logits.DetachFromDisposeScope();
+            return cache;
+        }
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
+    }
+}

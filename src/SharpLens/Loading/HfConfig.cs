@@ -1,0 +1,61 @@
+// Typed reading of a Hugging Face config.json: keys exactly as transformers writes them; absent keys take class defaults.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SharpLens.Loading;
+
+/// <summary>A config.json, read strictly: wrong types and unsupported values are errors that name the key.</summary>
+public sealed class HfConfig
+{
+    readonly JsonObject root;
+    public string Path { get; }
+
+    HfConfig(JsonObject root, string path) { this.root = root; Path = path; }
+
+    public static HfConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"config.json not found: {path}", path);
+        JsonNode? node;
+        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: malformed JSON ({e.Message})"); }
+        return node is JsonObject o ? new HfConfig(o, path) : throw new InvalidDataException($"{path}: expected a JSON object at the top level");
+    }
+
+    public static HfConfig FromJson(string json, string path = "<memory>") =>
+        JsonNode.Parse(json) is JsonObject o ? new HfConfig(o, path) : throw new InvalidDataException($"{path}: expected a JSON object");
+
+    public JsonObject Json => root;
+    public bool Has(string key) => root.TryGetPropertyValue(key, out var v) && v is not null;
+
+    JsonNode Required(string key) => root.TryGetPropertyValue(key, out var v) && v is not null ? v
+        : throw new InvalidDataException($"{Path}: key '{key}' is required but absent or null");
+
+    public int Int(string key) => AsInt(key, Required(key));
+    public int Int(string key, int @default) => Has(key) ? AsInt(key, root[key]!) : @default;
+    public int? IntOrNull(string key) => Has(key) ? AsInt(key, root[key]!) : null;
+    public double Double(string key) => AsDouble(key, Required(key));
+    public double Double(string key, double @default) => Has(key) ? AsDouble(key, root[key]!) : @default;
+    public bool Bool(string key, bool @default) => Has(key) ? AsBool(key, root[key]!) : @default;
+    public string String(string key) => AsString(key, Required(key));
+    public string? String(string key, string? @default) => Has(key) ? AsString(key, root[key]!) : @default;
+    public JsonObject? Object(string key) => Has(key) ? root[key] as JsonObject ?? throw Bad(key, "an object", root[key]!) : null;
+
+    /// <summary>Throws unless the key is absent or holds one of the allowed values (never silently ignores an option).</summary>
+    public void RequireOneOf(string key, params string[] allowed)
+    {
+        if (!Has(key)) return;
+        var v = root[key]!.ToJsonString().Trim('"');
+        if (!allowed.Contains(v))
+            throw new NotSupportedException($"{Path}: {key} = {v} is not supported (supported: {string.Join(", ", allowed)})");
+    }
+
+    int AsInt(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<int>(out var i) ? i
+        : v is JsonValue jd && jd.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d
+        : throw Bad(key, "an integer", v);
+    double AsDouble(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<double>(out var d) ? d : throw Bad(key, "a number", v);
+    bool AsBool(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<bool>(out var b) ? b : throw Bad(key, "true or false", v);
+    string AsString(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : throw Bad(key, "a string", v);
+
+    InvalidDataException Bad(string key, string expected, JsonNode found) =>
+        new($"{Path}: key '{key}' should be {expected}, found {found.ToJsonString()}");
+}

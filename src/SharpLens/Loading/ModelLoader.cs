@@ -1,0 +1,96 @@
+// Opens a Hugging Face checkpoint folder: config.json → architecture (one switch on model_type) → strict load.
+using SharpLens.Architectures.Llama;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpLens.Loading;
+
+/// <summary>Options for <see cref="ModelLoader.Load"/>.</summary>
+public sealed record LoadOptions
+{
+    /// <summary>Parameter dtype: Float32 (default, exact) or BFloat16 (half the memory). F16 checkpoints are converted.</summary>
+    public ScalarType DType { get; init; } = ScalarType.Float32;
+}
+
+/// <summary>An architecture: builds the model from its config and declares how checkpoint keys map to parameters.</summary>
+public sealed record Architecture(HookedModel Model, CheckpointMap Map);
+
+/// <summary>Loads models from Hugging Face checkpoint folders.</summary>
+public static class ModelLoader
+{
+    /// <summary>model_type values SharpLens can load.</summary>
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama"];
+
+    /// <summary>Builds an architecture from a config (parameters uninitialised; load or init them next).</summary>
+    public static Architecture Create(HfConfig config)
+    {
+        var modelType = config.String("model_type");
+        return modelType switch
+        {
+            "llama" => LlamaForCausalLM.Create(config),
+            _ => throw new NotSupportedException(
+                $"{config.Path}: model_type '{modelType}' is not supported (supported: {string.Join(", ", SupportedModelTypes)})"),
+        };
+    }
+
+    /// <summary>Loads a model folder (config.json + model.safetensors, or an index + shards, or a PyTorch zip state dict).</summary>
+    public static HookedModel Load(string directory, LoadOptions? options = null)
+    {
+        options ??= new LoadOptions();
+        if (options.DType is not (ScalarType.Float32 or ScalarType.BFloat16))
+            throw new ArgumentException($"dtype {options.DType} is not supported for models (use float32 or bfloat16; float16 matmul on CPU is ~50x slower)");
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model folder not found: {directory}");
+        var config = HfConfig.Load(System.IO.Path.Combine(directory, "config.json"));
+        Architecture arch;
+        var previous = get_default_dtype();
+        set_default_dtype(options.DType);
+        try { arch = Create(config); }
+        finally { set_default_dtype(previous); }
+        using var source = OpenWeights(directory, out var sourceName);
+        try
+        {
+            arch.Model.LoadReport = StrictLoader.Load(arch.Model, source, arch.Map, options.DType, sourceName);
+        }
+        catch { arch.Model.Dispose(); throw; }
+        arch.Model.SourceDirectory = directory;
+        arch.Model.eval();
+        return arch.Model;
+    }
+
+    /// <summary>Opens the weights of a folder: model.safetensors, model.safetensors.index.json + shards.</summary>
+    public static ITensorSource OpenWeights(string directory, out string sourceName)
+    {
+        var single = System.IO.Path.Combine(directory, "model.safetensors");
+        var index = System.IO.Path.Combine(directory, "model.safetensors.index.json");
+        if (File.Exists(single)) { sourceName = single; return SafeTensorsFile.Open(single); }
+        if (File.Exists(index)) { sourceName = index; return ShardIndex.Open(index); }
+        throw new FileNotFoundException($"{directory}: no weights found (expected model.safetensors, model.safetensors.index.json + shards, pytorch_model.bin)");
+    }
+}
+
+/// <summary>model.safetensors.index.json + its shards.</summary>
+internal static class ShardIndex
+{
+    public static ITensorSource Open(string indexPath)
+    {
+        System.Text.Json.Nodes.JsonNode? node;
+        try { node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(indexPath)); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{indexPath}: malformed JSON ({e.Message})"); }
+        var map = node?["weight_map"] as System.Text.Json.Nodes.JsonObject
+            ?? throw new InvalidDataException($"{indexPath}: expected an object 'weight_map'");
+        var weightMap = map.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? throw new InvalidDataException($"{indexPath}: weight_map['{kv.Key}'] is null"));
+        var dir = System.IO.Path.GetDirectoryName(indexPath)!;
+        var files = weightMap.Values.Distinct().OrderBy(f => f, StringComparer.Ordinal).ToList();
+        var shards = new List<ITensorSource>();
+        try
+        {
+            foreach (var f in files)
+            {
+                if (f.Contains('/') || f.Contains('\\')) throw new InvalidDataException($"{indexPath}: shard name '{f}' must be a file name in the same folder");
+                shards.Add(SafeTensorsFile.Open(System.IO.Path.Combine(dir, f)));
+            }
+            return new CompositeTensorSource(shards, weightMap, s => ((SafeTensorsFile)s).Path);
+        }
+        catch { foreach (var s in shards) s.Dispose(); throw; }
+    }
+}

@@ -1,0 +1,86 @@
+// Leaf layers with HF parameter names and layouts: Linear ([out,in]), Embedding, RMSNorm, LayerNorm.
+using TorchSharp;
+using Parameter = TorchSharp.Modules.Parameter;
+using static TorchSharp.torch;
+
+namespace SharpLens.Nn;
+
+/// <summary>y = x Wᵀ + b with W [out, in] (nn.Linear layout). Parameters start uninitialised (load or init them).</summary>
+public sealed class Linear : nn.Module<Tensor, Tensor>
+{
+    public readonly Parameter weight;
+    public readonly Parameter? bias;
+    public long InFeatures { get; }
+    public long OutFeatures { get; }
+
+    public Linear(long inFeatures, long outFeatures, bool hasBias, string name = "Linear") : base(name)
+    {
+        InFeatures = inFeatures; OutFeatures = outFeatures;
+        weight = new Parameter(empty(outFeatures, inFeatures));
+        if (hasBias) bias = new Parameter(empty(outFeatures));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => nn.functional.linear(x, weight, bias);
+}
+
+/// <summary>A lookup table [num, dim] (nn.Embedding).</summary>
+public sealed class Embedding : nn.Module<Tensor, Tensor>
+{
+    public readonly Parameter weight;
+    public Embedding(long num, long dim, string name = "Embedding") : base(name)
+    {
+        weight = new Parameter(empty(num, dim));
+        RegisterComponents();
+    }
+    public override Tensor forward(Tensor ids) => weight.index_select(0, ids.flatten()).view([.. ids.shape, weight.shape[1]]);
+}
+
+/// <summary>
+/// RMSNorm as HF Llama: computed in float32, y = w · x / sqrt(mean(x²) + eps), cast back to the input dtype before the weight.
+/// </summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    public readonly Parameter weight;
+    public double Eps { get; }
+    public RmsNorm(long dim, double eps, string name = "RmsNorm") : base(name)
+    {
+        Eps = eps;
+        weight = new Parameter(empty(dim));
+        RegisterComponents();
+    }
+
+    /// <summary>The divisor sqrt(mean(x²) + eps) in float32: [.., 1].</summary>
+    public Tensor Scale(Tensor x) => (x.to(ScalarType.Float32).pow(2).mean([-1], keepdim: true) + Eps).sqrt();
+
+    /// <summary>Applies the norm given its scale (so hooks on the scale take effect).</summary>
+    public Tensor Apply(Tensor x, Tensor scale) => weight * (x.to(ScalarType.Float32) / scale).to(x.dtype);
+
+    public override Tensor forward(Tensor x) => Apply(x, Scale(x));
+}
+
+/// <summary>LayerNorm: y = (x − mean) / sqrt(var + eps) · w + b, statistics in float32.</summary>
+public sealed class LayerNorm : nn.Module<Tensor, Tensor>
+{
+    public readonly Parameter weight;
+    public readonly Parameter bias;
+    public double Eps { get; }
+    public LayerNorm(long dim, double eps, string name = "LayerNorm") : base(name)
+    {
+        Eps = eps;
+        weight = new Parameter(empty(dim));
+        bias = new Parameter(empty(dim));
+        RegisterComponents();
+    }
+
+    /// <summary>The divisor sqrt(var(x) + eps) in float32: [.., 1].</summary>
+    public Tensor Scale(Tensor x) => (x.to(ScalarType.Float32).var([-1], unbiased: false, keepdim: true) + Eps).sqrt();
+
+    public Tensor Apply(Tensor x, Tensor scale)
+    {
+        var xf = x.to(ScalarType.Float32);
+        return ((xf - xf.mean([-1], keepdim: true)) / scale).to(x.dtype) * weight + bias;
+    }
+
+    public override Tensor forward(Tensor x) => Apply(x, Scale(x));
+}
