@@ -7,6 +7,8 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return InspectCommand.Create();
+        yield return RunCommand.Create();
+        yield return VerifyCommand.Create();
     }
 }
