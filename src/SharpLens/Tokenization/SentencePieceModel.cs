@@ -168,16 +168,19 @@ internal sealed class SentencePieceBpeModel : ITokenizerModel
     {
         var sb = new StringBuilder();
         var bytes = new List<byte>();
+        bool atStart = true;   // only the first visible piece loses its dummy-prefix ▁ (control pieces do not count)
         foreach (var id in ids)
         {
             if (id < 0 || id >= proto.Pieces.Count) throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} is outside the vocabulary [0, {proto.Pieces.Count})");
             var p = proto.Pieces[id];
             if (p.Type == PieceType.Byte) { bytes.Add((byte)Convert.ToInt32(p.Piece.Substring(3, 2), 16)); continue; }
-            FlushBytes(bytes, sb);
+            if (bytes.Count > 0) { FlushBytes(bytes, sb); atStart = false; }
             if (p.Type == PieceType.Control) continue;
-            if (p.Type == PieceType.Unknown) { if (!skipSpecial) sb.Append(proto.UnkSurface); continue; }
+            if (p.Type == PieceType.Unknown) { if (!skipSpecial) sb.Append(proto.UnkSurface); atStart = false; continue; }
             var piece = p.Piece;
-            if (sb.Length == 0 && (proto.AddDummyPrefix || proto.RemoveExtraWhitespaces) && piece.StartsWith('\u2581')) piece = piece[1..];
+            bool first = atStart;
+            atStart = false;
+            if (first && (proto.AddDummyPrefix || proto.RemoveExtraWhitespaces) && piece.StartsWith('\u2581')) piece = piece[1..];
             sb.Append(piece.Replace('\u2581', ' '));
         }
         FlushBytes(bytes, sb);
