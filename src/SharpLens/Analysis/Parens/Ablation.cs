@@ -1,0 +1,114 @@
+// Zero- and mean-ablation of heads (hook_z), attention outputs and MLP outputs, scored on the final-position prediction.
+using SharpLens.Hooks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpLens.Analysis.Parens;
+
+/// <summary>What to ablate: one head of a layer (its hook_z slice), a layer's attention output, or a layer's MLP output.</summary>
+public sealed record AblationTarget(string Kind, int Layer, int Head = -1)
+{
+    public static AblationTarget OfHead(int layer, int head) => new("head", layer, head);
+    public static AblationTarget Attn(int layer) => new("attn", layer);
+    public static AblationTarget Mlp(int layer) => new("mlp", layer);
+    public HookName Hook => Kind switch { "head" => HookName.Z(Layer), "attn" => HookName.AttnOut(Layer), _ => HookName.MlpOut(Layer) };
+    public override string ToString() => Kind == "head" ? $"L{Layer}H{Head}" : $"L{Layer}.{Kind}";
+}
+
+/// <summary>One prompt's prediction under an ablation.</summary>
+public sealed record AblatedPrompt(string Id, int Depth, bool Correct, double LogitDiff);
+
+/// <summary>
+/// Mean activations per depth at each position counted from the end (prompts are left-padded, so the last token of every
+/// row lines up): hook_z [pos, head, d_head], hook_attn_out and hook_mlp_out [pos, d_model]. Computed from caches of the
+/// ablation prompts themselves, one batch at a time.
+/// </summary>
+public sealed class MeanActivations : IDisposable
+{
+    readonly Dictionary<(int Depth, string Hook), (Tensor Sum, Tensor Count)> sums = new();
+
+    /// <summary>Accumulates the cached batch (full activations of the hooks in <paramref name="names"/>).</summary>
+    public void Add(ActivationCache cache, PromptBatch batch, IEnumerable<HookName> names)
+    {
+        foreach (var name in names)
+        {
+            var act = cache[name].to(ScalarType.Float32);                                    // [batch, pos, …]
+            for (int b = 0; b < batch.Prompts.Count; b++)
+            {
+                var key = (batch.Prompts[b].Depth, name.ToString());
+                var rows = act[b].narrow(0, batch.Offset[b], batch.Width - batch.Offset[b]).flip(0);    // [len, …] from the end
+                if (!sums.TryGetValue(key, out var acc))
+                    acc = (zeros([rows.shape[0], .. rows.shape.Skip(1)]).DetachFromDisposeScope(), zeros(rows.shape[0]).DetachFromDisposeScope());
+                if (acc.Sum.shape[0] < rows.shape[0])
+                {
+                    var grown = zeros([rows.shape[0], .. rows.shape.Skip(1)]); grown.narrow(0, 0, acc.Sum.shape[0]).copy_(acc.Sum);
+                    var gc = zeros(rows.shape[0]); gc.narrow(0, 0, acc.Count.shape[0]).copy_(acc.Count);
+                    acc.Sum.Dispose(); acc.Count.Dispose();
+                    acc = (grown.DetachFromDisposeScope(), gc.DetachFromDisposeScope());
+                }
+                acc.Sum.narrow(0, 0, rows.shape[0]).add_(rows);
+                acc.Count.narrow(0, 0, rows.shape[0]).add_(1);
+                sums[key] = acc;
+            }
+        }
+    }
+
+    /// <summary>The mean for a depth and hook aligned to a left-padded batch of <paramref name="width"/> positions: [width, …].</summary>
+    public Tensor Aligned(int depth, HookName name, long width)
+    {
+        if (!sums.TryGetValue((depth, name.ToString()), out var acc))
+            throw new KeyNotFoundException($"no mean activation for {name} at depth {depth}; expected MeanActivations.Add over prompts of that depth first");
+        var c = acc.Count.clamp_min(1);
+        while (c.dim() < acc.Sum.dim()) c = c.unsqueeze(-1);
+        var mean = acc.Sum / c;                                                              // [len, …] from the end
+        long have = Math.Min(width, mean.shape[0]);
+        var aligned = zeros([width, .. mean.shape.Skip(1)]);
+        aligned.narrow(0, width - have, have).copy_(mean.narrow(0, 0, have).flip(0));
+        return aligned;
+    }
+
+    public void Dispose() { foreach (var (s, c) in sums.Values) { s.Dispose(); c.Dispose(); } sums.Clear(); }
+}
+
+/// <summary>Ablation and patching hooks, and scoring a batch under them.</summary>
+public static class Ablation
+{
+    /// <summary>
+    /// A hook that replaces the target's activation with <paramref name="values"/> (broadcast over the batch: [pos, …] or
+    /// [batch, pos, …]; for a head, the head's [.., pos, d_head] slice), or with zeros when it returns null.
+    /// </summary>
+    public static (HookName, HookFn) Replace(AblationTarget target, Func<long, Tensor?> values) => (target.Hook, (act, _) =>
+    {
+        var v = values(act.shape[1]);
+        var c = act.clone();
+        var slot = target.Kind == "head" ? c.select(2, target.Head) : c;                     // [batch, pos, d_head] or [batch, pos, d_model]
+        if (v is null) slot.zero_(); else slot.copy_(v.to(act.dtype));
+        return c;
+    });
+
+    /// <summary>Zero-ablation hook.</summary>
+    public static (HookName, HookFn) Zero(AblationTarget target) => Replace(target, _ => null);
+
+    /// <summary>Mean-ablation hook for a batch whose prompts all have <paramref name="depth"/>.</summary>
+    public static (HookName, HookFn) Mean(AblationTarget target, MeanActivations means, int depth) =>
+        Replace(target, width =>
+        {
+            var m = means.Aligned(depth, target.Hook, width);                                // [width, …]
+            return target.Kind == "head" ? m.select(1, target.Head) : m;
+        });
+
+    /// <summary>Runs one batch under <paramref name="hooks"/> and scores each prompt's final-position prediction.</summary>
+    public static IReadOnlyList<AblatedPrompt> Score(HookedModel model, PromptBatch batch, IEnumerable<(HookName, HookFn)> hooks)
+    {
+        using var scope = NewDisposeScope();
+        var logits = model.RunWithHooks(batch.Ids, hooks, batch.Mask).select(1, -1).to(ScalarType.Float32);   // [batch, d_vocab]
+        var pred = logits.argmax(-1).data<long>().ToArray();
+        var diff = (logits.gather(1, batch.LabelIds.unsqueeze(1)) - logits.gather(1, batch.CounterfactualIds.unsqueeze(1))).squeeze(1).data<float>().ToArray();
+        return batch.Prompts.Select((p, b) => new AblatedPrompt(p.Example.Id, p.Depth, pred[b] == p.LabelId, diff[b])).ToList();
+    }
+
+    /// <summary>Every target of a model: each head, then each layer's attention and MLP.</summary>
+    public static IReadOnlyList<AblationTarget> AllTargets(int nLayers, int nHeads) =>
+        Enumerable.Range(0, nLayers).SelectMany(l => Enumerable.Range(0, nHeads).Select(h => AblationTarget.OfHead(l, h))
+            .Append(AblationTarget.Attn(l)).Append(AblationTarget.Mlp(l))).ToList();
+}
