@@ -43,8 +43,9 @@ public static class ParensPrompts
 {
     /// <summary>
     /// Encodes prompt and prompt + label. When the prompt's ids are a prefix of the full ids, the label token is the
-    /// next full id. Otherwise the tokenizer merged across the boundary: the prompt becomes the full encoding's tokens
-    /// that end at or before the prompt's end, and the label is the token after them (reported, never hidden). The label
+    /// next full id. Otherwise the tokenizer merged across the boundary (reported, never hidden): when the prompt ends in
+    /// already-closed ")" the prompt keeps its own tokens and the label is the run's first token after the prompt's text
+    /// without those parens; otherwise the prompt becomes the full encoding's tokens ending inside it and the label the next token. The label
     /// is "single" when that token covers exactly the label run; if the run is split, the label is the run's first token.
     /// </summary>
     public static IReadOnlyList<PreparedPrompt> Prepare(Tokenizer tokenizer, IEnumerable<ParensExample> examples)
@@ -86,6 +87,14 @@ public static class ParensPrompts
         int trailing = tok.AddEosToken ? 1 : 0;                                              // drop a post-processor EOS
         int bodyEnd = full.Count - trailing, pEnd = p.Count - trailing;
         bool prefix = pEnd < bodyEnd && full.Ids.Take(pEnd).SequenceEqual(p.Ids.Take(pEnd));
+        if (!prefix && prompt.EndsWith(')') && prompt.TrimEnd(')').Length > 0)
+        {
+            // Already-closed prompts: the closing parens in the prompt and the label are one run, which BPE merges. Keep
+            // the prompt's own tokens (c parens present, as the study means) and take the label as the tokenizer writes
+            // the run after the prompt's text without those parens.
+            var (_, label, single, _) = Boundary(tok, prompt.TrimEnd(')'), run, id);
+            return (p.Ids.Take(pEnd).ToArray(), label, single, false);
+        }
         int cut = pEnd;
         if (!prefix)
         {
@@ -96,9 +105,8 @@ public static class ParensPrompts
         if (cut == 0) throw new InvalidDataException($"example {id}: the prompt encodes to no tokens");
         var (s, e) = full.Offsets[cut];
         string text = e > s ? (prompt + run)[s..e] : full.Tokens[cut];
-        bool single = s <= prompt.Length && e == prompt.Length + run.Length && (prompt + run)[Math.Max(s, prompt.Length)..e] == run
-            && (cut + 1 >= bodyEnd);
-        return (full.Ids.Take(cut).ToArray(), (full.Ids[cut], text), single, prefix);
+        bool isSingle = s <= prompt.Length && e == prompt.Length + run.Length && cut + 1 >= bodyEnd;
+        return (full.Ids.Take(cut).ToArray(), (full.Ids[cut], text), isSingle, prefix);
     }
 
     /// <summary>Role of a token from its text: print, str, digits, ")" or "(" (in that order of precedence), else other.</summary>
@@ -122,7 +130,9 @@ public static class ParensPrompts
                 var f = g.First();
                 var notes = new List<string>();
                 if (!g.Key.LabelSingleToken) notes.Add($"the run '{f.Example.LabelText}' is split by this tokenizer; the label is its first token '{f.LabelToken}'");
-                if (!g.Key.PromptIsPrefix) notes.Add("the prompt's tokens are not a prefix of prompt+label's tokens (a merge across the boundary); the prompt was cut at the last token ending inside it");
+                if (!g.Key.PromptIsPrefix) notes.Add(f.Example.Prompt.EndsWith(')')
+                    ? "the prompt's closing parens and the label merge into one token in prompt+label; the prompt keeps its own tokens (the closed parens) and the label is the run's token after the prompt's text without them"
+                    : "the prompt's tokens are not a prefix of prompt+label's tokens (a merge across the boundary); the prompt was cut at the last token ending inside it");
                 if (g.Key.CounterfactualKind != "one more )") notes.Add($"counterfactual: {g.Key.CounterfactualKind}");
                 return new LabelCheck(g.Key.Variant, g.Key.Depth, f.Example.LabelText, f.LabelId, f.LabelToken, g.Key.LabelSingleToken,
                     g.Key.PromptIsPrefix, f.CounterfactualId, f.CounterfactualToken, g.Key.CounterfactualKind, g.Count(),

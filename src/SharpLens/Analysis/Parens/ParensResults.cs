@@ -14,7 +14,7 @@ public sealed record ParensStudyOptions
     public long Seed { get; init; }
     public int Batch { get; init; } = 16;
     /// <summary>Prompts per depth used for the ablations (each ablation is a forward pass over them).</summary>
-    public int AblationN { get; init; } = 40;
+    public int AblationN { get; init; } = 20;
     /// <summary>Heads (by |mean attribution|) whose attention is grouped by token role.</summary>
     public int TopHeads { get; init; } = 8;
     /// <summary>Prompts per depth in the HTML attention viewer.</summary>

@@ -97,7 +97,7 @@ public static class ParensSummaries
                 double cr = correct / (double)prompts.Count, kr = closedN == 0 ? double.NaN : closedTop / (double)closedN;
                 double corr = Stats.Pearson(prompts.Select(p => (double)p.AttentionToClose[l][h]).ToList(), prompts.Select(p => (double)p.Closed).ToList());
                 double score = Math.Max(cr, double.IsNaN(kr) ? 0 : kr) * (double.IsNaN(corr) ? 0 : Math.Abs(corr));
-                string verdict = cr >= 0.5 && !(kr > cr) ? "helps: promotes the missing count"
+                string verdict = cr >= 0.5 && (double.IsNaN(kr) || cr > kr) ? "helps: promotes the missing count"
                     : kr >= 0.5 && kr > cr ? "misleads: promotes the closed count" : "neither";
                 rows.Add(new CountingHeadRow(0, l, h, prompts.Count, cr, kr, prompts.Average(p => p.AttentionToClose[l][h]), corr, score, verdict));
             }
