@@ -55,7 +55,7 @@ public static class ParensHtml
         sb.Append(Figure(Svg.Lines("p(correct token) by layer", xs, lensDepths.Select(d => { var rr = Row(d); return new Series($"depth {d}", rr.Select(x => x.MeanProb).ToList(), rr.Select(x => x.ProbLo).ToList(), rr.Select(x => x.ProbHi).ToList()); }).ToList(), "probability", 0, 1),
             r.LogitLens.Count, lensTable));
         sb.Append(Figure(Svg.Lines("logit difference (correct − counterfactual) by layer", xs, lensDepths.Select(d => { var rr = Row(d); return new Series($"depth {d}", rr.Select(x => x.MeanLogitDiff).ToList(), rr.Select(x => x.LogitDiffLo).ToList(), rr.Select(x => x.LogitDiffHi).ToList()); }).ToList(), "logit diff"),
-            r.LogitLens.Count, "<p>Same data as the table above.</p>"));
+            r.LogitLens.Count, Table(["depth", "site", "layer", "logit diff", "95% CI"], r.LogitLens.Select(l => new[] { l.Depth == 0 ? "all" : $"{l.Depth}", l.Site, $"{l.Layer}", N(l.MeanLogitDiff), $"[{N(l.LogitDiffLo)}, {N(l.LogitDiffHi)}]" }))));
         sb.Append(Figure(Svg.Lines("fraction of prompts with the answer top-1", xs, lensDepths.Select(d => new Series($"depth {d}", Row(d).Select(x => x.Top1Fraction).ToList())).ToList(), "top-1 fraction", 0, 1),
             r.LogitLens.Count, Table(["depth", "first site top-1 for most prompts", "top-1 fraction there", "mean first top-1 layer (per prompt)", "prompts never top-1"],
                 r.FirstTop1.Select(f => new[] { f.Depth == 0 ? "all" : $"{f.Depth}", f.Layer is int l ? $"{f.Site} {l}" : "never", N(f.Top1Fraction), N(f.MeanFirstLayer, "0.##"), $"{f.PromptsNeverTop1}" }))));
@@ -73,10 +73,10 @@ public static class ParensHtml
         var dd = r.DlaSummary.Where(s => s.Depth > 0).ToList();
         sb.Append(Figure(Svg.Bars("attention vs MLP totals per depth", dd.Select(s => $"depth {s.Depth}").ToList(),
             [new Series("attention", dd.Select(s => s.TotalAttn).ToList()), new Series("MLP", dd.Select(s => s.TotalMlp).ToList()), new Series("embed", dd.Select(s => s.Embed).ToList())], "logit diff"),
-            dd.Count * 3, "<p>Data: the attribution summary table above.</p>"));
+            dd.Count * 3, Table(["depth", "attention", "MLP", "embed"], dd.Select(s => new[] { $"{s.Depth}", N(s.TotalAttn), N(s.TotalMlp), N(s.Embed) }))));
         sb.Append(Figure(HeadMap("per-head attribution (all depths)", r.DlaHeads.Where(h => h.Depth == 0).Select(h => (h.Layer, h.Head, h.Mean)), i.NLayers, i.NHeads, true, "logit diff"),
             r.DlaHeads.Count(h => h.Depth == 0), Table(["depth", "layer", "head", "mean", "95% CI"],
-                r.DlaHeads.OrderBy(h => h.Depth).ThenByDescending(h => Math.Abs(h.Mean)).Take(200).Select(h => new[] { h.Depth == 0 ? "all" : $"{h.Depth}", $"{h.Layer}", $"{h.Head}", N(h.Mean), $"[{N(h.Lo)}, {N(h.Hi)}]" })) + "<p>(largest 200 rows; all in dla_heads.csv)</p>"));
+                r.DlaHeads.Where(h => h.Depth == 0).OrderByDescending(h => Math.Abs(h.Mean)).Select(h => new[] { h.Depth == 0 ? "all" : $"{h.Depth}", $"{h.Layer}", $"{h.Head}", N(h.Mean), $"[{N(h.Lo)}, {N(h.Hi)}]" })) + "<p>(all depths; per depth in dla_heads.csv)</p>"));
 
         sb.Append(ParensHtmlParts.Attention(r));
         sb.Append(ParensHtmlParts.Counting(r));

@@ -51,7 +51,7 @@ internal static class ParensHtmlParts
             sb.Append(Figure(HeadMap($"{mode}-ablation of each head: Δ accuracy", heads.Select(a => (a.Layer, a.Head, a.DeltaAccuracy)), i.NLayers, i.NHeads, true, "Δ accuracy"),
                 heads.Count, Table(["head", "Δ accuracy", "Δ logit diff", "improves"], heads.Select(a => new[] { a.Target, N(a.DeltaAccuracy), N(a.DeltaLogitDiff), a.ImprovesAccuracy ? "yes" : "" }))));
             sb.Append(Figure(HeadMap($"{mode}-ablation of each head: Δ logit diff", heads.Select(a => (a.Layer, a.Head, a.DeltaLogitDiff)), i.NLayers, i.NHeads, true, "Δ logit diff"),
-                heads.Count, "<p>Data: the table of the previous figure.</p>"));
+                heads.Count, Table(["head", "Δ logit diff", "mean logit diff"], heads.Select(a => new[] { a.Target, N(a.DeltaLogitDiff), N(a.MeanLogitDiff) }))));
             var layers = Enumerable.Range(0, i.NLayers).ToList();
             double Get(string kind, int l, Func<AblationRow, double> f) => r.Ablation.FirstOrDefault(a => a.Depth == 0 && a.Mode == mode && a.Kind == kind && a.Layer == l) is { } a ? f(a) : double.NaN;
             sb.Append(Figure(Svg.Bars($"{mode}-ablation of layers: Δ logit diff", layers.Select(l => $"L{l}").ToList(),

@@ -55,12 +55,13 @@ public static class ParensPrompts
         foreach (var e in examples)
         {
             var (ids, label, single, prefix) = Boundary(tokenizer, e.Prompt, e.LabelText, e.Id);
-            var (_, cf, _, _) = Boundary(tokenizer, e.Prompt, e.CounterfactualText, e.Id);
-            string kind = "one more )";
-            if (cf.Id == label.Id && e.Depth > 1)
+            // The counterfactual is the run with one more ")" when that run is one token; else one fewer ")" when that is one token.
+            var (_, cf, cfSingle, _) = Boundary(tokenizer, e.Prompt, e.CounterfactualText, e.Id);
+            string kind = cfSingle ? "one more )" : "first token of one more ) (the run is split)";
+            if ((!cfSingle || cf.Id == label.Id) && e.Depth > 1)
             {
-                (_, cf, _, _) = Boundary(tokenizer, e.Prompt, new string(')', e.Depth - 1), e.Id);
-                kind = "one fewer )";
+                var (_, fewer, fewerSingle, _) = Boundary(tokenizer, e.Prompt, new string(')', e.Depth - 1), e.Id);
+                if (fewerSingle && fewer.Id != label.Id) (cf, kind) = (fewer, "one fewer ) (one more is not a single token)");
             }
             if (cf.Id == label.Id) kind = "same token (logit difference is 0)";
             var enc = tokenizer.Encode(e.Prompt);
@@ -133,7 +134,7 @@ public static class ParensPrompts
                 if (!g.Key.PromptIsPrefix) notes.Add(f.Example.Prompt.EndsWith(')')
                     ? "the prompt's closing parens and the label merge into one token in prompt+label; the prompt keeps its own tokens (the closed parens) and the label is the run's token after the prompt's text without them"
                     : "the prompt's tokens are not a prefix of prompt+label's tokens (a merge across the boundary); the prompt was cut at the last token ending inside it");
-                if (g.Key.CounterfactualKind != "one more )") notes.Add($"counterfactual: {g.Key.CounterfactualKind}");
+                if (g.Key.CounterfactualKind != "one more )") notes.Add($"counterfactual: {g.Key.CounterfactualKind}, token '{f.CounterfactualToken}'");
                 return new LabelCheck(g.Key.Variant, g.Key.Depth, f.Example.LabelText, f.LabelId, f.LabelToken, g.Key.LabelSingleToken,
                     g.Key.PromptIsPrefix, f.CounterfactualId, f.CounterfactualToken, g.Key.CounterfactualKind, g.Count(),
                     notes.Count == 0 ? "ok: single token after the prompt" : string.Join("; ", notes));

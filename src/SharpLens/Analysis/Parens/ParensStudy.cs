@@ -121,7 +121,7 @@ public static class ParensStudy
         var notes = new List<string>();
         if (prompts.Any(p => !p.LabelSingleToken)) notes.Add("some label runs are split by this tokenizer; their label is the first token of the run");
         if (prompts.Any(p => !p.PromptIsPrefix)) notes.Add("some prompts' tokens are not a prefix of prompt+label's tokens; those prompts were cut at the last token ending inside the prompt");
-        if (prompts.Any(p => p.CounterfactualKind != "one more )")) notes.Add("for some depths one more ')' starts with the label's own token; their counterfactual is one fewer ')' (or none)");
+        if (prompts.Any(p => p.CounterfactualKind != "one more )")) notes.Add("for some depths one more ')' is not a single token; their counterfactual is one fewer ')' where that is a single token (see the label table)");
         if (ablationPrompts.Count < prompts.Count) notes.Add($"ablations use the first {options.AblationN} prompts of each depth ({ablationPrompts.Count} prompts)");
         var result = new ParensStudyResult
         {
