@@ -10,5 +10,6 @@ internal static class CommandCatalog
         yield return InspectCommand.Create();
         yield return RunCommand.Create();
         yield return VerifyCommand.Create();
+        yield return TokenizeCommand.Create();
     }
 }
