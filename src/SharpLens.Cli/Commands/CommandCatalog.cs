@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return RunCommand.Create();
         yield return VerifyCommand.Create();
         yield return TokenizeCommand.Create();
+        yield return DataCommand.Create();
     }
 }
