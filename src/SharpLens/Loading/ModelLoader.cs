@@ -1,5 +1,8 @@
 // Opens a Hugging Face checkpoint folder: config.json → architecture (one switch on model_type) → strict load.
+using SharpLens.Architectures.Gpt2;
+using SharpLens.Architectures.GptBigCode;
 using SharpLens.Architectures.Llama;
+using SharpLens.Architectures.Roberta;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,7 +22,7 @@ public sealed record Architecture(HookedModel Model, CheckpointMap Map);
 public static class ModelLoader
 {
     /// <summary>model_type values SharpLens can load.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "gpt2", "gpt_bigcode", "roberta"];
 
     /// <summary>Builds an architecture from a config (parameters uninitialised; load or init them next).</summary>
     public static Architecture Create(HfConfig config)
@@ -28,6 +31,9 @@ public static class ModelLoader
         return modelType switch
         {
             "llama" => LlamaForCausalLM.Create(config),
+            "gpt2" => Gpt2LMHeadModel.Create(config),
+            "gpt_bigcode" => GptBigCodeForCausalLM.Create(config),
+            "roberta" => RobertaForMaskedLM.Create(config),
             _ => throw new NotSupportedException(
                 $"{config.Path}: model_type '{modelType}' is not supported (supported: {string.Join(", ", SupportedModelTypes)})"),
         };
