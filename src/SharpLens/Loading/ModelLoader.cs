@@ -1,5 +1,7 @@
 // Opens a Hugging Face checkpoint folder: config.json → architecture (one switch on model_type) → strict load.
+using SharpLens.Architectures.Bigs;
 using SharpLens.Architectures.Llama;
+using SharpLens.Architectures.Mamba;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,7 +21,7 @@ public sealed record Architecture(HookedModel Model, CheckpointMap Map);
 public static class ModelLoader
 {
     /// <summary>model_type values SharpLens can load.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mamba", "BiGS"];
 
     /// <summary>Builds an architecture from a config (parameters uninitialised; load or init them next).</summary>
     public static Architecture Create(HfConfig config)
@@ -28,6 +30,8 @@ public static class ModelLoader
         return modelType switch
         {
             "llama" => LlamaForCausalLM.Create(config),
+            "mamba" => MambaForCausalLM.Create(config),
+            "BiGS" => BigsForMaskedLM.Create(config),
             _ => throw new NotSupportedException(
                 $"{config.Path}: model_type '{modelType}' is not supported (supported: {string.Join(", ", SupportedModelTypes)})"),
         };
