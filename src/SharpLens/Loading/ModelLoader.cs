@@ -3,6 +3,9 @@ using SharpLens.Architectures.Gpt2;
 using SharpLens.Architectures.GptBigCode;
 using SharpLens.Architectures.Llama;
 using SharpLens.Architectures.Roberta;
+using SharpLens.Architectures.Bigs;
+using SharpLens.Architectures.Llama;
+using SharpLens.Architectures.Mamba;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,6 +26,7 @@ public static class ModelLoader
 {
     /// <summary>model_type values SharpLens can load.</summary>
     public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "gpt2", "gpt_bigcode", "roberta"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mamba", "BiGS"];
 
     /// <summary>Builds an architecture from a config (parameters uninitialised; load or init them next).</summary>
     public static Architecture Create(HfConfig config)
@@ -34,6 +38,8 @@ public static class ModelLoader
             "gpt2" => Gpt2LMHeadModel.Create(config),
             "gpt_bigcode" => GptBigCodeForCausalLM.Create(config),
             "roberta" => RobertaForMaskedLM.Create(config),
+            "mamba" => MambaForCausalLM.Create(config),
+            "BiGS" => BigsForMaskedLM.Create(config),
             _ => throw new NotSupportedException(
                 $"{config.Path}: model_type '{modelType}' is not supported (supported: {string.Join(", ", SupportedModelTypes)})"),
         };
