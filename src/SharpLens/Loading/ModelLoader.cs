@@ -4,7 +4,6 @@ using SharpLens.Architectures.GptBigCode;
 using SharpLens.Architectures.Llama;
 using SharpLens.Architectures.Roberta;
 using SharpLens.Architectures.Bigs;
-using SharpLens.Architectures.Llama;
 using SharpLens.Architectures.Mamba;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,8 +24,7 @@ public sealed record Architecture(HookedModel Model, CheckpointMap Map);
 public static class ModelLoader
 {
     /// <summary>model_type values SharpLens can load.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "gpt2", "gpt_bigcode", "roberta"];
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mamba", "BiGS"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "gpt2", "gpt_bigcode", "roberta", "mamba", "BiGS"];
 
     /// <summary>Builds an architecture from a config (parameters uninitialised; load or init them next).</summary>
     public static Architecture Create(HfConfig config)
