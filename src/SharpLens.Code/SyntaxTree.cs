@@ -72,6 +72,17 @@ public sealed class SyntaxTree
         finally { Native.Free(flat); }
     }
 
+    /// <summary>Benchmark aid: the native parse and flatten without building managed nodes; returns the node count.</summary>
+    internal static unsafe int ParseNativeOnly(string source, Language language)
+    {
+        var bytes = Encoding.UTF8.GetBytes(source);
+        Native.FlatNode* flat;
+        int count;
+        fixed (byte* p = bytes) count = Native.Parse(language.NativeId, p, (uint)bytes.Length, out flat);
+        Native.Free(flat);
+        return count;
+    }
+
     SyntaxTree Index()
     {
         int errors = 0, missing = 0;
