@@ -3,6 +3,7 @@ using SharpLens.Architectures.Gpt2;
 using SharpLens.Architectures.GptBigCode;
 using SharpLens.Architectures.Llama;
 using SharpLens.Architectures.Roberta;
+using SharpLens.Architectures.RoFormer;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,7 +23,7 @@ public sealed record Architecture(HookedModel Model, CheckpointMap Map);
 public static class ModelLoader
 {
     /// <summary>model_type values SharpLens can load.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "gpt2", "gpt_bigcode", "roberta"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "gpt2", "gpt_bigcode", "roberta", "roformer"];
 
     /// <summary>Builds an architecture from a config (parameters uninitialised; load or init them next).</summary>
     public static Architecture Create(HfConfig config)
@@ -34,6 +35,7 @@ public static class ModelLoader
             "gpt2" => Gpt2LMHeadModel.Create(config),
             "gpt_bigcode" => GptBigCodeForCausalLM.Create(config),
             "roberta" => RobertaForMaskedLM.Create(config),
+            "roformer" => RoFormerForMaskedLM.Create(config),
             _ => throw new NotSupportedException(
                 $"{config.Path}: model_type '{modelType}' is not supported (supported: {string.Join(", ", SupportedModelTypes)})"),
         };
