@@ -5,6 +5,7 @@ using SharpLens.Architectures.Llama;
 using SharpLens.Architectures.Roberta;
 using SharpLens.Architectures.Bigs;
 using SharpLens.Architectures.Mamba;
+using SharpLens.Architectures.RoFormer;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,6 +26,7 @@ public static class ModelLoader
 {
     /// <summary>model_type values SharpLens can load.</summary>
     public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "gpt2", "gpt_bigcode", "roberta", "mamba", "BiGS"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "gpt2", "gpt_bigcode", "roberta", "roformer"];
 
     /// <summary>Builds an architecture from a config (parameters uninitialised; load or init them next).</summary>
     public static Architecture Create(HfConfig config)
@@ -38,6 +40,7 @@ public static class ModelLoader
             "roberta" => RobertaForMaskedLM.Create(config),
             "mamba" => MambaForCausalLM.Create(config),
             "BiGS" => BigsForMaskedLM.Create(config),
+            "roformer" => RoFormerForMaskedLM.Create(config),
             _ => throw new NotSupportedException(
                 $"{config.Path}: model_type '{modelType}' is not supported (supported: {string.Join(", ", SupportedModelTypes)})"),
         };

@@ -91,8 +91,8 @@ public sealed class RobertaForMaskedLM : HookedModel
     }
 
     /// <summary>
-    /// HF RobertaPreTrainedModel._init_weights: normal(0, std) for Linear and Embedding weights (the pad row of the word
-    /// embeddings zeroed), zero biases (lm_head.bias included), unit LayerNorms.
+    /// HF RobertaPreTrainedModel._init_weights: normal(0, std) for Linear and Embedding weights (the pad rows of the word
+    /// and position embeddings zeroed), zero biases (lm_head.bias included), unit LayerNorms.
     /// </summary>
     public void InitWeights(double std, Generator? generator = null)
     {
@@ -107,7 +107,8 @@ public sealed class RobertaForMaskedLM : HookedModel
             else if (name.EndsWith("bias", StringComparison.Ordinal)) p.zero_();
             else p.normal_(0, std, generator);
         }
-        roberta.embeddings.word_embeddings.weight[Config.PadTokenId].zero_();
+        roberta.embeddings.word_embeddings.weight[Config.PadTokenId].zero_();      // both are nn.Embedding(padding_idx=pad)
+        roberta.embeddings.position_embeddings.weight[Config.PadTokenId].zero_();
     }
 }
 
