@@ -64,9 +64,9 @@ public static class EffectiveKernels
             for (int l = 0; l < c.NLayers; l++)
             {
                 using var _ = no_grad();
-                var dt = cache[$"blocks.{l}.mixer.hook_dt"][0].to(ScalarType.Float64);     // [pos, d_inner]
-                var b = cache[$"blocks.{l}.mixer.hook_B"][0].to(ScalarType.Float64);       // [pos, d_state]
-                var cc = cache[$"blocks.{l}.mixer.hook_C"][0].to(ScalarType.Float64);      // [pos, d_state]
+                var dt = cache[$"blocks.{l}.mixer.hook_dt"].select(0, 0).to(ScalarType.Float64);     // [pos, d_inner]
+                var b = cache[$"blocks.{l}.mixer.hook_B"].select(0, 0).to(ScalarType.Float64);       // [pos, d_state]
+                var cc = cache[$"blocks.{l}.mixer.hook_C"].select(0, 0).to(ScalarType.Float64);      // [pos, d_state]
                 var a = blocks[l].mixer.A.to(ScalarType.Float64);                           // [d_inner, d_state]
                 var s = dt.cumsum(0);                                                       // S_t [pos, d_inner]
                 var drive = dt.unsqueeze(-1) * b.unsqueeze(1);                              // Δ_s·B_s [pos, d_inner, d_state]
@@ -75,7 +75,7 @@ public static class EffectiveKernels
                     long n = t - lag;
                     var gap = s.narrow(0, lag, n) - s.narrow(0, 0, n);                     // S_{s+ℓ} − S_s [n, d_inner]
                     var decay = (gap.unsqueeze(-1) * a).exp();                              // [n, d_inner, d_state]
-                    var k = (cc.narrow(0, lag, n).unsqueeze(1) * decay * drive.narrow(0, 0, n)).sum(-1).sum(0); // [d_inner]
+                    var k = (cc.narrow(0, lag, n).unsqueeze(1) * decay * drive.narrow(0, 0, n)).sum(-1).sum(dim: 0); // [d_inner]
                     var kv = k.data<double>().ToArray();
                     for (int d = 0; d < kv.Length; d++) sums[l][d, lag] += kv[d];
                 }
