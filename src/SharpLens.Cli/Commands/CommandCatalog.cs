@@ -12,5 +12,6 @@ internal static class CommandCatalog
         yield return VerifyCommand.Create();
         yield return TokenizeCommand.Create();
         yield return DataCommand.Create();
+        yield return SsmKernelsCommand.Create();
     }
 }
