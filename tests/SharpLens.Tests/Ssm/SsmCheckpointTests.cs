@@ -112,6 +112,17 @@ public sealed class SsmCheckpointTests : IDisposable
         Assert.Equal(Math.Log(3), mamba.backbone.Blocks.First().mixer.A_log[0, 2].item<float>(), 5);
         Assert.False(mamba.Run(tensor(new long[] { 1, 2, 3 }).unsqueeze(0)).isnan().any().item<bool>());
 
+        // unusual options: biases on the projections, no conv bias, tied head, no fp32 residual
+        var mc2 = MambaConfig.From(HfConfig.FromJson("""{"model_type":"mamba","hidden_size":40,"state_size":3,"num_hidden_layers":2,"vocab_size":30,"use_bias":true,"use_conv_bias":false,"residual_in_fp32":false,"time_step_rank":"auto","conv_kernel":2}"""));
+        using var mamba2 = (MambaForCausalLM)MambaForCausalLM.Create(mc2).Model;
+        mamba2.InitWeights(new TorchSharp.torch.Generator(2));
+        var names = mamba2.named_parameters().Select(p => p.name).ToHashSet();
+        Assert.Contains("backbone.layers.1.mixer.in_proj.bias", names);
+        Assert.DoesNotContain("backbone.layers.1.mixer.conv1d.bias", names);
+        Assert.DoesNotContain("lm_head.weight", names);
+        Assert.Equal(3, mc2.DtRank);                                                     // ⌈40/16⌉
+        Assert.Equal([1L, 4L, 30L], mamba2.Run(tensor(new long[] { 1, 2, 3, 4 }).unsqueeze(0)).shape);
+
         var bc = BigsConfig.From(HfConfig.FromJson("""{"model_type":"BiGS","hidden_size":16,"intermediate_size":32,"num_hidden_layers":1,"num_ssm":4,"vocab_size":50,"max_position_embeddings":16,"conv_kernel_size":3,"conv_merge":"gate"}"""));
         using var bigs = (BigsForMaskedLM)BigsForMaskedLM.Create(bc).Model;
         bigs.InitWeights(new TorchSharp.torch.Generator(1));

@@ -74,6 +74,8 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
             .Alias(k => "module." + k, "DataParallel state dict")
             .Tie("cls.predictions.decoder.weight", "bigs.embeddings.word_embeddings.weight")
             .Tie("cls.predictions.decoder.bias", "cls.predictions.bias")
+            .Tie("module.cls.predictions.decoder.weight", "bigs.embeddings.word_embeddings.weight")
+            .Tie("module.cls.predictions.decoder.bias", "cls.predictions.bias")
             .Ignore(k => k.EndsWith("embeddings.position_ids", StringComparison.Ordinal) || k.EndsWith("embeddings.token_type_ids", StringComparison.Ordinal),
                 "index buffer recomputed from the input");
         if (c.Head != BigsHead.MaskedLm)
