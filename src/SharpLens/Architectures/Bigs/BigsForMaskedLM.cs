@@ -131,7 +131,9 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
     /// </summary>
     public Tensor? Derived(string name, long[] shape)
     {
-        var hn = HookName.Parse(name);
+        HookName hn;
+        try { hn = HookName.Parse(name); }
+        catch (FormatException) { return null; }
         if (hn.Layer is not int l || l >= Config.NLayers || shape.Length != 2 || shape[0] != 1) return null;
         var layer = bigs.encoder.Layers.ElementAt(l);
         using var _ = no_grad();
