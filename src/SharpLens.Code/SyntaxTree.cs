@@ -65,7 +65,6 @@ public sealed class SyntaxTree
                 var node = new SyntaxNode(tree, i, Native.Symbol(language, f.Symbol), Native.Field(language, f.Field), f.Flags,
                     (int)f.StartByte, (int)f.EndByte, byteToChar[f.StartByte], byteToChar[f.EndByte], parent);
                 list.Add(node);
-                parent?.children.Add(node);
             }
             return tree.Index();
         }
