@@ -13,8 +13,11 @@ cd "$work"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false npm_config_loglevel=error
 for spec in "$runtime" "$@"; do
   name="${spec%@*}"
-  tgz="$(npm pack "$spec" --silent 2>/dev/null | tail -n 1)"
-  [ -f "$tgz" ] || { echo "error: 'npm pack $spec' produced no tarball (is the npm registry reachable?)" >&2; exit 3; }
+  tgz="$(npm pack "$spec" --silent 2>npm.log | tail -n 1)" || true
+  if [ -z "$tgz" ] || [ ! -f "$tgz" ]; then
+    sed 's/^/  npm: /' npm.log >&2
+    echo "error: 'npm pack $spec' produced no tarball (is the npm registry reachable?)" >&2; exit 3
+  fi
   mkdir -p "src/$name" && tar xzf "$tgz" -C "src/$name" --strip-components=1
 done
 rt="src/${runtime%@*}/vendor/tree-sitter/lib"
