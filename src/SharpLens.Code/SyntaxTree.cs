@@ -119,6 +119,20 @@ public sealed class SyntaxTree
         return map;
     }
 
+    /// <summary>The deepest node whose span contains [<paramref name="start"/>, <paramref name="end"/>) (the root at worst).</summary>
+    public SyntaxNode SmallestNodeCovering(int start, int end)
+    {
+        if (start < 0 || end < start || end > Source.Length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"expected 0 ≤ start ≤ end ≤ {Source.Length}, found ({start}, {end})");
+        var node = Root;
+        while (true)
+        {
+            var next = node.Children.FirstOrDefault(c => c.Start <= start && end <= c.End && c.Length > 0);
+            if (next == null) return node;
+            node = next;
+        }
+    }
+
     /// <summary>The leaf covering character <paramref name="charIndex"/>, or null when it lies in whitespace/between leaves.</summary>
     public SyntaxNode? LeafAt(int charIndex)
     {
