@@ -1,6 +1,8 @@
 // GPT-2: checkpoints without the transformer. prefix, hook identities, padding invariance, bf16, config rejection.
 using SharpLens.Analysis;
+using System.Text.Json.Nodes;
 using SharpLens.Architectures.Gpt2;
+using SharpLens.Hooks;
 using SharpLens.Loading;
 using SharpLens.Tests.Support;
 using static TorchSharp.torch;
@@ -69,6 +71,31 @@ public class Gpt2Tests
         ModelIdentities.Close(b, a, 0.05 * scale, "bf16 vs fp32 logits");
     }
 
+    [FixtureFact]
+    public void Scale_by_inverse_layer_idx_divides_scores_and_upcast_changes_nothing_in_float32()
+    {
+        using var ids = Ids("gpt2");
+        using var model = ModelLoader.Load(Fixtures.Model("gpt2"));
+        var scaledDir = TempDir.CopyFixture("gpt2", c => c["scale_attn_by_inverse_layer_idx"] = true);
+        var upcastDir = TempDir.CopyFixture("gpt2", c => c["reorder_and_upcast_attn"] = true);
+        try
+        {
+            using var scaled = ModelLoader.Load(scaledDir);
+            using var upcast = ModelLoader.Load(upcastDir);
+            var scores = HookFilter.Site(Site.AttnScores);
+            using var a = model.RunWithCache(ids, scores);
+            using var b = scaled.RunWithCache(ids, scores);
+            using var c = upcast.RunWithCache(ids, scores);
+            long t = ids.shape[1];
+            using var future = ones(t, t, ScalarType.Bool).triu(1);                         // masked entries hold the dtype minimum
+            for (int l = 0; l < 2; l++)
+                ModelIdentities.Close(b[HookName.Of(Site.AttnScores, l)].masked_fill(future, 0),
+                    a[HookName.Of(Site.AttnScores, l)].masked_fill(future, 0) / (l + 1), 1e-6, $"layer {l} scores / (layer + 1)");
+            ModelIdentities.Close(c.Logits!, a.Logits!, 1e-6, "reorder_and_upcast_attn logits in float32");
+        }
+        finally { Directory.Delete(scaledDir, true); Directory.Delete(upcastDir, true); }
+    }
+
     [Fact]
     public void Unsupported_options_are_rejected()
     {
@@ -98,5 +125,17 @@ public static class TempDir
         var d = Path.Combine(Path.GetTempPath(), "sharplens-test-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(d);
         return d;
+    }
+
+    /// <summary>A copy of a model fixture (config edited, weights copied) in a fresh temporary folder.</summary>
+    public static string CopyFixture(string fixture, Action<JsonObject> editConfig)
+    {
+        var src = Fixtures.Model(fixture);
+        var dir = Create();
+        var config = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(src, "config.json")))!;
+        editConfig(config);
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        File.Copy(Path.Combine(src, "model.safetensors"), Path.Combine(dir, "model.safetensors"));
+        return dir;
     }
 }
