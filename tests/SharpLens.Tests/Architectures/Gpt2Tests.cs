@@ -28,13 +28,37 @@ public class Gpt2Tests
             File.Copy(Path.Combine(src, "config.json"), Path.Combine(dir, "config.json"));
             using (var st = SafeTensorsFile.Open(Path.Combine(src, "model.safetensors")))
                 SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"),
-                    st.Keys.Select(k => (k.StartsWith("transformer.") ? k["transformer.".Length..] : k, st.Load(k))).ToList());
+                    st.Keys.Select(k => (k.StartsWith("transformer.") ? k["transformer.".Length..] : k, st.Load(k)))
+                        // as the original openai-community/gpt2 upload: old causal-mask buffers beside the weights
+                        .Append(("h.0.attn.bias", ones(1, 1, 64, 64).tril())).Append(("h.1.attn.masked_bias", tensor(-1e4f)))
+                        .ToList());
             // When loaded and checked
             using var model = ModelLoader.Load(dir);
             var result = ReferenceCheck.Run(model, Path.Combine(src, "reference.safetensors"), 1e-4);
             // Then every tensor matches and no key was unexpected
             Assert.True(result.Ok, string.Join("\n", result.Tensors.Where(t => !t.Ok).Select(t => $"{t.Name} {t.MaxAbsDiff:g3} {t.Problem}")));
             Assert.Empty(model.LoadReport!.Unexpected);
+            Assert.Equal(2, model.LoadReport.Ignored.Count);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [FixtureFact]
+    public void Untied_head_loads_lm_head_weight()
+    {
+        // tie_word_embeddings = false: lm_head.weight is stored; here a copy of wte, so the reference still holds
+        var dir = TempDir.CopyFixture("gpt2", c => c["tie_word_embeddings"] = false);
+        try
+        {
+            var path = Path.Combine(dir, "model.safetensors");
+            List<(string, Tensor)> tensors;
+            using (var st = SafeTensorsFile.Open(path))
+                tensors = st.Keys.Select(k => (k, st.Load(k).clone())).Append(("lm_head.weight", st.Load("transformer.wte.weight").clone())).ToList();
+            SafeTensorsWriter.Write(path, tensors);
+            using var model = (Gpt2LMHeadModel)ModelLoader.Load(dir);
+            Assert.NotNull(model.lm_head);
+            Assert.Empty(model.LoadReport!.Tied);
+            Assert.True(ReferenceCheck.Run(model, Path.Combine(Fixtures.Model("gpt2"), "reference.safetensors"), 1e-4).Ok);
         }
         finally { Directory.Delete(dir, true); }
     }
