@@ -118,6 +118,8 @@ public sealed class TorchZipStateDict : ITensorSource
     {
         var t = Ref(key);
         var entry = zip.GetEntry(prefix + "data/" + t.Storage.Key)!;
+        if (entry.Length > Array.MaxLength)
+            throw new CheckpointFormatException($"{Path}: storage '{t.Storage.Key}' of '{key}' is {entry.Length} bytes, over the 2 GiB a single read supports; convert the checkpoint to safetensors");
         var bytes = new byte[entry.Length];
         using (var s = entry.Open()) s.ReadExactly(bytes);
         using var storage = empty(t.Storage.NumEl, SafeTensorsFile.ToScalarType(t.Storage.DType));
