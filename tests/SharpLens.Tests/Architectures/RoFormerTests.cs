@@ -149,8 +149,11 @@ public class RoFormerTests
     }
 
     [Fact]
-    public void Decoder_configs_are_rejected()
+    public void Decoder_configs_and_too_long_inputs_are_rejected()
     {
+        using var model = Build(false);
+        using var ids = zeros(1, 65, ScalarType.Int64);
+        Assert.Contains("max_position_embeddings (64)", Assert.Throws<ArgumentException>(() => model.Run(ids)).Message);
         Assert.Throws<NotSupportedException>(() => RoFormerConfig.From(HfConfig.FromJson("""{"model_type": "roformer", "is_decoder": true}""")));
     }
 }
