@@ -22,7 +22,7 @@ public class Gpt2Tests
     {
         // Given the fixture rewritten as GPT2Model saves it ("h.0.attn…", "wte.weight")
         var src = Fixtures.Model("gpt2");
-        var dir = TempDir.Create();
+        var dir = TempFolders.Create();
         try
         {
             File.Copy(Path.Combine(src, "config.json"), Path.Combine(dir, "config.json"));
@@ -47,7 +47,7 @@ public class Gpt2Tests
     public void Untied_head_loads_lm_head_weight()
     {
         // tie_word_embeddings = false: lm_head.weight is stored; here a copy of wte, so the reference still holds
-        var dir = TempDir.CopyFixture("gpt2", c => c["tie_word_embeddings"] = false);
+        var dir = TempFolders.CopyFixture("gpt2", c => c["tie_word_embeddings"] = false);
         try
         {
             var path = Path.Combine(dir, "model.safetensors");
@@ -100,8 +100,8 @@ public class Gpt2Tests
     {
         using var ids = Ids("gpt2");
         using var model = ModelLoader.Load(Fixtures.Model("gpt2"));
-        var scaledDir = TempDir.CopyFixture("gpt2", c => c["scale_attn_by_inverse_layer_idx"] = true);
-        var upcastDir = TempDir.CopyFixture("gpt2", c => c["reorder_and_upcast_attn"] = true);
+        var scaledDir = TempFolders.CopyFixture("gpt2", c => c["scale_attn_by_inverse_layer_idx"] = true);
+        var upcastDir = TempFolders.CopyFixture("gpt2", c => c["reorder_and_upcast_attn"] = true);
         try
         {
             using var scaled = ModelLoader.Load(scaledDir);
@@ -138,28 +138,5 @@ public class Gpt2Tests
         var again = Gpt2Config.From(HfConfig.FromJson(c.ToJson()));
         Assert.Equal(c, again);
         Assert.Contains("\"model_type\": \"gpt2\"", c.ToJson());
-    }
-}
-
-/// <summary>A fresh temporary folder.</summary>
-public static class TempDir
-{
-    public static string Create()
-    {
-        var d = Path.Combine(Path.GetTempPath(), "sharplens-test-" + Guid.NewGuid().ToString("N")[..10]);
-        Directory.CreateDirectory(d);
-        return d;
-    }
-
-    /// <summary>A copy of a model fixture (config edited, weights copied) in a fresh temporary folder.</summary>
-    public static string CopyFixture(string fixture, Action<JsonObject> editConfig)
-    {
-        var src = Fixtures.Model(fixture);
-        var dir = Create();
-        var config = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(src, "config.json")))!;
-        editConfig(config);
-        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
-        File.Copy(Path.Combine(src, "model.safetensors"), Path.Combine(dir, "model.safetensors"));
-        return dir;
     }
 }

@@ -1,4 +1,5 @@
 // RoFormer (no fixture): an independent slow re-computation of one layer's attention, identities, padding, round trip.
+using SharpLens.Tests.Support;
 using SharpLens.Architectures.RoFormer;
 using SharpLens.Hooks;
 using SharpLens.Loading;
@@ -108,7 +109,7 @@ public class RoFormerTests
     public void Save_then_load_gives_identical_logits()
     {
         using var model = Build(true);
-        var dir = TempDir.Create();
+        var dir = TempFolders.Create();
         try
         {
             File.WriteAllText(Path.Combine(dir, "config.json"), model.Config.ToJson());

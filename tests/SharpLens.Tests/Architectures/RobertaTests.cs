@@ -26,7 +26,7 @@ public class RobertaTests
     [FixtureFact]
     public void Pooler_and_index_buffers_of_older_checkpoints_are_ignored_with_a_reason()
     {
-        var dir = TempDir.CopyFixture("roberta", _ => { });
+        var dir = TempFolders.CopyFixture("roberta", _ => { });
         try
         {
             var path = Path.Combine(dir, "model.safetensors");

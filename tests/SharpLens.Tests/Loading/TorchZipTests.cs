@@ -121,7 +121,7 @@ public class TorchZipTests
     [InlineData("weights.pth", "state_dict")]
     public void Gpt2_fixture_saved_as_a_torch_zip_matches_the_reference(string file, string? wrapper)
     {
-        var dir = TempDir.Create();
+        var dir = TempFolders.Create();
         try
         {
             var src = Fixtures.Model("gpt2");
@@ -143,7 +143,7 @@ public class TorchZipTests
     [Fact]
     public void Strided_offset_and_bf16_tensors_are_read_exactly()
     {
-        var dir = TempDir.Create();
+        var dir = TempFolders.Create();
         try
         {
             using var a = arange(12, dtype: ScalarType.Float32).view(3, 4);
@@ -172,7 +172,7 @@ public class TorchZipTests
     [InlineData("torch", "load", "torch.load")]
     public void Malicious_globals_are_rejected_without_running_anything(string module, string name, string expected)
     {
-        var dir = TempDir.Create();
+        var dir = TempFolders.Create();
         try
         {
             var marker = Path.Combine(dir, "pwned");
@@ -206,7 +206,7 @@ public class TorchZipTests
     [MemberData(nameof(BadPickles))]
     public void Bad_pickles_are_rejected_clearly(string why, byte[] pickle, string expected)
     {
-        var dir = TempDir.Create();
+        var dir = TempFolders.Create();
         try
         {
             var path = Path.Combine(dir, "model.bin");
@@ -221,7 +221,7 @@ public class TorchZipTests
     [Fact]
     public void Storage_too_small_for_the_tensor_and_legacy_files_are_rejected()
     {
-        var dir = TempDir.Create();
+        var dir = TempFolders.Create();
         try
         {
             var p = new PickleWriter().OrderedDict().Op((byte)'(').Str("w").Tensor("FloatStorage", "0", 4, 2, [3], [1]).Op((byte)'u');
