@@ -5,6 +5,8 @@ internal static class BenchCatalog
 {
     public static Dictionary<string, Func<string[], int>> All() => new()
     {
+        ["core"] = CoreBench.Run,
+        ["code"] = CodeBench.Run,
         ["parens-7b"] = ParensMemoryBench.Run,
     };
 }

@@ -65,11 +65,21 @@ public sealed class SyntaxTree
                 var node = new SyntaxNode(tree, i, Native.Symbol(language, f.Symbol), Native.Field(language, f.Field), f.Flags,
                     (int)f.StartByte, (int)f.EndByte, byteToChar[f.StartByte], byteToChar[f.EndByte], parent);
                 list.Add(node);
-                parent?.children.Add(node);
             }
             return tree.Index();
         }
         finally { Native.Free(flat); }
+    }
+
+    /// <summary>Benchmark aid: the native parse and flatten without building managed nodes; returns the node count.</summary>
+    internal static unsafe int ParseNativeOnly(string source, Language language)
+    {
+        var bytes = Encoding.UTF8.GetBytes(source);
+        Native.FlatNode* flat;
+        int count;
+        fixed (byte* p = bytes) count = Native.Parse(language.NativeId, p, (uint)bytes.Length, out flat);
+        Native.Free(flat);
+        return count;
     }
 
     SyntaxTree Index()
@@ -107,6 +117,20 @@ public sealed class SyntaxTree
         if (b != byteLength) throw new InvalidOperationException($"UTF-8 length mismatch: expected {byteLength} bytes, mapped {b}");
         map[byteLength] = s.Length;
         return map;
+    }
+
+    /// <summary>The deepest node whose span contains [<paramref name="start"/>, <paramref name="end"/>) (the root at worst).</summary>
+    public SyntaxNode SmallestNodeCovering(int start, int end)
+    {
+        if (start < 0 || end < start || end > Source.Length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"expected 0 ≤ start ≤ end ≤ {Source.Length}, found ({start}, {end})");
+        var node = Root;
+        while (true)
+        {
+            var next = node.Children.FirstOrDefault(c => c.Start <= start && end <= c.End && c.Length > 0);
+            if (next == null) return node;
+            node = next;
+        }
     }
 
     /// <summary>The leaf covering character <paramref name="charIndex"/>, or null when it lies in whitespace/between leaves.</summary>

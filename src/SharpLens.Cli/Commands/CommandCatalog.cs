@@ -10,7 +10,9 @@ internal static class CommandCatalog
         yield return InspectCommand.Create();
         yield return RunCommand.Create();
         yield return VerifyCommand.Create();
+        yield return TokenizeCommand.Create();
         yield return DataCommand.Create();
+        yield return SsmKernelsCommand.Create();
         yield return ParensCommand.Create();
     }
 }

@@ -22,7 +22,7 @@ internal sealed class AddedVocabulary
 
     public bool IsEmpty => Tokens.Count == 0;
 
-    /// <summary>Splits <paramref name="piece"/> into (token or null, start, end) parts in its own coordinates.</summary>
+    /// <summary>Splits the text into (token or null, start, end) parts in its own coordinates.</summary>
     public List<(AddedToken? Token, int Start, int End)> SplitRaw(string text) => raw.Split(text);
 
     public List<(AddedToken? Token, int Start, int End)> SplitNormalized(string text) => normalized.Split(text);

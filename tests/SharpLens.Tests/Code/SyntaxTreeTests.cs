@@ -69,6 +69,23 @@ public sealed class SyntaxTreeTests
         Assert.Equal(source.Count(c => c == '('), tree.Leaves.Count(l => l.Type == "("));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("# only a comment")]
+    [InlineData("x = '\ud800'\r\ny = 1\r\n")]   // a lone surrogate is encoded as U+FFFD (3 bytes); CRLF line ends
+    public void Edge_case_sources_parse_and_spans_stay_inside_the_text(string source)
+    {
+        var tree = SyntaxTree.Parse(source, Language.Python);
+
+        Assert.Equal("module", tree.Root.Type);
+        foreach (var n in tree.Nodes)
+        {
+            Assert.InRange(n.Start, 0, source.Length);
+            Assert.InRange(n.End, n.Start, source.Length);
+        }
+        if (source.Contains("y = 1")) Assert.Equal("y", tree.Leaves.Single(l => l.Text == "y").Text);
+    }
+
     [Fact]
     public void Languages_resolve_from_extensions()
     {
