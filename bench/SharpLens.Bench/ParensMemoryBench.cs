@@ -43,7 +43,7 @@ internal static class ParensMemoryBench
 
             clock.Restart();
             using var batch = PromptBatch.Of(prompts);
-            using (var cache = LastPositionCache.Run(model, batch, ParensMeasures.StudyHooks(layers)))
+            using (var cache = LastPositionCache.Run(model, batch, ParensMeasures.StudyHooks(model)))
             {
                 var readout = model.Readout!;
                 var dla = ParensMeasures.Attribution(cache, readout, layers, batch);

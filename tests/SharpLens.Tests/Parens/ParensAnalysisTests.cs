@@ -23,12 +23,14 @@ public class ParensAnalysisTests
     [FixtureTheory]
     [InlineData("llama-gqa")]
     [InlineData("stories260K")]
+    [InlineData("gpt2")]                 // LayerNorm with bias, learned positions, c_proj bias
+    [InlineData("gpt-bigcode")]          // multi-query attention
     public void Attribution_components_sum_to_the_final_logit_difference(string fixture)
     {
         using var model = ModelLoader.Load(Fixtures.Model(fixture));
         using var batch = PromptBatch.Of(RandomPrompts(model.Info.DVocab, 6));
         Assert.NotNull(batch.Mask);                                                          // rows are left-padded
-        using var cache = LastPositionCache.Run(model, batch, ParensMeasures.StudyHooks(model.Info.NLayers));
+        using var cache = LastPositionCache.Run(model, batch, ParensMeasures.StudyHooks(model));
         var dla = ParensMeasures.Attribution(cache, model.Readout!, model.Info.NLayers, batch);
         foreach (var d in dla)
         {
@@ -36,6 +38,9 @@ public class ParensAnalysisTests
             for (int l = 0; l < model.Info.NLayers; l++)
                 Assert.True(Math.Abs(d.Heads[l].Sum() + d.AttnBias[l] - d.Attn[l]) < 1e-4, $"layer {l}: Σ heads + bias ≠ attention");
         }
+        // the logit lens at the last resid_post reproduces the model's own logit difference
+        var lens = ParensMeasures.LogitLens(cache, model.Readout!, model.Info.NLayers, batch).Where(p => p.Site == "resid_post" && p.Layer == model.Info.NLayers - 1);
+        foreach (var p in lens) Assert.True(Math.Abs(p.LogitDiff - dla.First(d => d.Id == p.Id).Actual) < 1e-4, $"lens vs logits for {p.Id}");
         // the model's own logit difference matches an unpadded single-prompt run (left padding changes nothing)
         using var one = PromptBatch.Of([batch.Prompts[0]]);
         using var single = LastPositionCache.Run(model, one, []);
@@ -146,5 +151,16 @@ public class ParensAnalysisTests
         Assert.True(top.CorrAttnClosed > 0.9, $"corr(attention to ')', c) = {top.CorrAttnClosed}");
         Assert.StartsWith("misleads", top.Verdict);
         Assert.True(ranked[1].Score < top.Score);
+    }
+}
+
+public class ParensUnsupportedModelTests
+{
+    [FixtureFact]
+    public void A_model_without_attention_heads_is_refused_up_front()
+    {
+        using var model = ModelLoader.Load(Fixtures.Model("mamba"));
+        var e = Assert.Throws<NotSupportedException>(() => ParensMeasures.StudyHooks(model));
+        Assert.Contains("hook_result", e.Message);
     }
 }

@@ -28,17 +28,27 @@ public sealed record RoleAttentionPrompt(string Id, int Depth, float[][][] ByRol
 /// <summary>Small functions from a <see cref="LastPositionCache"/> to per-prompt records.</summary>
 public static class ParensMeasures
 {
-    /// <summary>Hooks every measurement below reads (at the last position only).</summary>
-    public static IEnumerable<HookName> StudyHooks(int nLayers)
+    /// <summary>Embedding sites whose sum is the residual stream before layer 0 (those the model fires).</summary>
+    public static IReadOnlyList<HookName> EmbedHooks(HookedModel model) =>
+        new[] { HookName.Embed, HookName.PosEmbed, HookName.Of(Site.TokenTypeEmbed) }.Where(n => Has(model, n)).ToList();
+
+    static bool Has(HookedModel model, HookName name) => model.HookCatalog.Any(h => h.Name == name);
+
+    /// <summary>
+    /// Hooks every measurement below reads (at the last position only). Throws <see cref="NotSupportedException"/> up front
+    /// when the model lacks one (e.g. a state-space model has no attention heads).
+    /// </summary>
+    public static IReadOnlyList<HookName> StudyHooks(HookedModel model)
     {
-        yield return HookName.Embed;
-        for (int l = 0; l < nLayers; l++)
-        {
-            yield return HookName.ResidPre(l); yield return HookName.ResidPost(l);
-            yield return HookName.AttnOut(l); yield return HookName.MlpOut(l);
-            yield return HookName.Result(l); yield return HookName.Pattern(l);
-        }
-        yield return HookName.LnFinalScale;
+        var names = new List<HookName>(EmbedHooks(model));
+        for (int l = 0; l < model.Info.NLayers; l++)
+            names.AddRange([HookName.ResidPre(l), HookName.ResidPost(l), HookName.AttnOut(l), HookName.MlpOut(l), HookName.Result(l), HookName.Pattern(l)]);
+        names.Add(HookName.LnFinalScale);
+        var missing = names.Where(n => !Has(model, n)).Concat([HookName.Z(0)]).Where(n => !Has(model, n)).Select(n => n.ToString()).ToList();
+        if (!names.Contains(HookName.Embed) || missing.Count > 0)
+            throw new NotSupportedException($"the parens study needs attention heads and a final norm: expected hooks such as hook_embed, blocks.0.attn.hook_result, " +
+                $"blocks.0.attn.hook_pattern, blocks.0.attn.hook_z, ln_final.hook_scale; {model.Info.Architecture} lacks {string.Join(", ", missing.Take(5))}");
+        return names;
     }
 
     public static IReadOnlyList<PromptOutcome> Outcomes(LastPositionCache cache, PromptBatch batch)
@@ -104,7 +114,9 @@ public static class ParensMeasures
         var dir = (wu.index_select(0, batch.LabelIds) - wu.index_select(0, batch.CounterfactualIds)).to(ScalarType.Float32); // [batch, d_model]
         var scale = cache[HookName.LnFinalScale];                                            // [batch, 1]
         double[] Row(Tensor t) => t.to(ScalarType.Float64).data<double>().ToArray();
-        var embed = Row(Project(readout, cache[HookName.Embed], scale, dir));
+        var embedSum = cache[HookName.Embed];                                                // token (+ position, token type) embeddings
+        foreach (var n in new[] { HookName.PosEmbed, HookName.Of(Site.TokenTypeEmbed) }) if (cache.Contains(n)) embedSum = embedSum + cache[n];
+        var embed = Row(Project(readout, embedSum, scale, dir));
         var attn = new double[nLayers][]; var bias = new double[nLayers][]; var mlp = new double[nLayers][]; var heads = new double[nLayers][][];
         for (int l = 0; l < nLayers; l++)
         {

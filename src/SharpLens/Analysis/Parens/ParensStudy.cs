@@ -25,6 +25,7 @@ public static class ParensStudy
     public static ParensStudyResult Run(HookedModel model, IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<PreparedPrompt> closedPrompts,
         ParensStudyOptions options, IProgress<StudyProgress>? progress = null)
     {
+        if (!model.Info.IsCausal) throw new NotSupportedException($"{model.Info.Architecture} is not a causal LM; the parens study predicts the next token");
         var readout = model.Readout ?? throw new NotSupportedException($"{model.Info.Architecture} has no linear readout; the parens study needs final norm + unembedding");
         var info = model.Info;
         int nl = info.NLayers, nh = info.NHeads;
@@ -39,7 +40,7 @@ public static class ParensStudy
         var outcomes = new List<PromptOutcome>(); var lens = new List<LensPoint>(); var dla = new List<DlaPrompt>();
         var roles = new List<RoleAttentionPrompt>(); var viewer = new List<(PreparedPrompt P, float[][][] Rows)>();
         var viewerIds = prompts.GroupBy(p => p.Depth).SelectMany(g => g.Take(options.ViewerPerDepth)).Select(p => p.Example.Id).ToHashSet();
-        var hooks = ParensMeasures.StudyHooks(nl).ToList();
+        var hooks = ParensMeasures.StudyHooks(model);
         var chunks = PromptBatch.Chunks(prompts, options.Batch).ToList();
         for (int i = 0; i < chunks.Count; i++)
         {
