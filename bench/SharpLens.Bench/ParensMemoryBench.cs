@@ -60,7 +60,7 @@ internal static class ParensMemoryBench
                 using (NewDisposeScope()) means.Add(cache, batch, names);
                 double meanS = clock.Elapsed.TotalSeconds;
                 clock.Restart();
-                Ablation.Score(model, batch, [Ablation.Mean(AblationTarget.OfHead(layers / 2, 0), means, prompts[0].Depth)]);
+                Ablation.Score(model, batch, [Ablation.Mean(AblationTarget.OfHead(layers / 2, 0), means, batch)]);
                 Console.WriteLine($"mean-activation cache pass {meanS:F1} s; one ablated forward {clock.Elapsed.TotalSeconds:F1} s; VmHWM {Hwm()}");
             }
             Console.WriteLine($"| {layers}×{d}, {heads} heads, d_mlp {mlp}, vocab {vocab} | {bytes / 1e9:F2} GB | write {writeS:F0} s | load {loadS:F1} s | study pass (batch {batchSize}) {studyS:F1} s | peak RSS {Hwm()} |");

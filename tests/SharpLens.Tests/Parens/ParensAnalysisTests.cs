@@ -78,7 +78,7 @@ public class ParensAnalysisTests
         var clean = Ablation.Score(model, batch, [])[0].LogitDiff;
         foreach (var t in Ablation.AllTargets(model.Info.NLayers, model.Info.NHeads))
         {
-            Assert.True(Math.Abs(Ablation.Score(model, batch, [Ablation.Mean(t, means, 2)])[0].LogitDiff - clean) < 1e-5, $"mean-ablating {t} over itself");
+            Assert.True(Math.Abs(Ablation.Score(model, batch, [Ablation.Mean(t, means, batch)])[0].LogitDiff - clean) < 1e-5, $"mean-ablating {t} over itself");
         }
         Assert.True(Math.Abs(Ablation.Score(model, batch, [Ablation.Zero(AblationTarget.Mlp(1))])[0].LogitDiff - clean) > 1e-4);
     }

@@ -67,6 +67,10 @@ public sealed class MeanActivations : IDisposable
         return aligned;
     }
 
+    /// <summary>Each row's depth mean aligned to a batch (rows may differ in depth): [batch, width, …].</summary>
+    public Tensor Aligned(PromptBatch batch, HookName name) =>
+        stack(batch.Prompts.Select(p => Aligned(p.Depth, name, batch.Width)).ToArray(), 0);
+
     public void Dispose() { foreach (var (s, c) in sums.Values) { s.Dispose(); c.Dispose(); } sums.Clear(); }
 }
 
@@ -89,12 +93,12 @@ public static class Ablation
     /// <summary>Zero-ablation hook.</summary>
     public static (HookName, HookFn) Zero(AblationTarget target) => Replace(target, _ => null);
 
-    /// <summary>Mean-ablation hook for a batch whose prompts all have <paramref name="depth"/>.</summary>
-    public static (HookName, HookFn) Mean(AblationTarget target, MeanActivations means, int depth) =>
+    /// <summary>Mean-ablation hook for <paramref name="batch"/>: each row gets the mean of its own depth at each position.</summary>
+    public static (HookName, HookFn) Mean(AblationTarget target, MeanActivations means, PromptBatch batch) =>
         Replace(target, width =>
         {
-            var m = means.Aligned(depth, target.Hook, width);                                // [width, …]
-            return target.Kind == "head" ? m.select(1, target.Head) : m;
+            var m = means.Aligned(batch, target.Hook);                                       // [batch, width, …]
+            return target.Kind == "head" ? m.select(2, target.Head) : m;
         });
 
     /// <summary>Runs one batch under <paramref name="hooks"/> and scores each prompt's final-position prediction.</summary>

@@ -89,11 +89,14 @@ public sealed class PromptBatch : IDisposable
         };
     }
 
-    /// <summary>Splits prompts into batches of at most <paramref name="size"/>, grouped by depth and length so rows rarely need padding.</summary>
-    public static IEnumerable<IReadOnlyList<PreparedPrompt>> Chunks(IEnumerable<PreparedPrompt> prompts, int size)
+    /// <summary>
+    /// Splits prompts into batches of at most <paramref name="size"/>, sorted by length so rows rarely need padding;
+    /// grouped by depth first unless <paramref name="byDepth"/> is false.
+    /// </summary>
+    public static IEnumerable<IReadOnlyList<PreparedPrompt>> Chunks(IEnumerable<PreparedPrompt> prompts, int size, bool byDepth = true)
     {
         if (size < 1) throw new ArgumentException($"expected a batch size ≥ 1, found {size}");
-        foreach (var group in prompts.GroupBy(p => p.Depth).OrderBy(g => g.Key))
+        foreach (var group in prompts.GroupBy(p => byDepth ? p.Depth : 0).OrderBy(g => g.Key))
         {
             var sorted = group.OrderBy(p => p.Ids.Length).ToList();
             for (int i = 0; i < sorted.Count; i += size) yield return sorted.GetRange(i, Math.Min(size, sorted.Count - i));

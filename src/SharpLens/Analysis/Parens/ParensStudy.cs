@@ -81,13 +81,13 @@ public static class ParensStudy
 
         // 6: ablations on the first AblationN prompts of each depth; means from caches of those prompts.
         var ablationPrompts = prompts.GroupBy(p => p.Depth).SelectMany(g => g.Take(options.AblationN)).ToList();
-        var achunks = PromptBatch.Chunks(ablationPrompts, options.Batch).ToList();
+        var achunks = PromptBatch.Chunks(ablationPrompts, options.Batch, byDepth: false).Select(PromptBatch.Of).ToList();   // rows of any depth: means are per row
         using var means = new MeanActivations();
         var meanHooks = Enumerable.Range(0, nl).SelectMany(l => new[] { HookName.Z(l), HookName.AttnOut(l), HookName.MlpOut(l) }).ToList();
         for (int i = 0; i < achunks.Count; i++)
         {
             progress?.Report(new StudyProgress("mean activations", i, achunks.Count));
-            using var batch = PromptBatch.Of(achunks[i]);
+            var batch = achunks[i];
             using var cache = model.RunWithCache(batch.Ids, HookFilter.Names(meanHooks.ToArray()), batch.Mask, dtype: ScalarType.Float32);
             using (NewDisposeScope()) means.Add(cache, batch, meanHooks);
         }
@@ -99,15 +99,12 @@ public static class ParensStudy
             {
                 progress?.Report(new StudyProgress("ablation", done++, total));
                 var scored = new List<AblatedPrompt>();
-                foreach (var chunk in achunks)
-                {
-                    using var batch = PromptBatch.Of(chunk);
-                    var hook = mode == "zero" ? Ablation.Zero(target) : Ablation.Mean(target, means, chunk[0].Depth);
-                    scored.AddRange(Ablation.Score(model, batch, [hook]));
-                }
+                foreach (var batch in achunks)
+                    scored.AddRange(Ablation.Score(model, batch, [mode == "zero" ? Ablation.Zero(target) : Ablation.Mean(target, means, batch)]));
                 runs.Add((target, mode, scored));
             }
         progress?.Report(new StudyProgress("ablation", total, total));
+        foreach (var b in achunks) b.Dispose();
         Lap("ablation");
 
         var clean = outcomes.ToDictionary(o => o.Id);
