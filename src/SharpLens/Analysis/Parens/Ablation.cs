@@ -105,7 +105,8 @@ public static class Ablation
     public static IReadOnlyList<AblatedPrompt> Score(HookedModel model, PromptBatch batch, IEnumerable<(HookName, HookFn)> hooks)
     {
         using var scope = NewDisposeScope();
-        var logits = model.RunWithHooks(batch.Ids, hooks, batch.Mask).select(1, -1).to(ScalarType.Float32);   // [batch, d_vocab]
+        using var registered = model.Hooks.AddAll(hooks);
+        var logits = LastPositionCache.FinalLogits(model, batch.Ids, batch.Mask);          // [batch, d_vocab]
         var pred = logits.argmax(-1).data<long>().ToArray();
         var diff = (logits.gather(1, batch.LabelIds.unsqueeze(1)) - logits.gather(1, batch.CounterfactualIds.unsqueeze(1))).squeeze(1).data<float>().ToArray();
         return batch.Prompts.Select((p, b) => new AblatedPrompt(p.Example.Id, p.Depth, pred[b] == p.LabelId, diff[b])).ToList();
