@@ -45,7 +45,7 @@ internal static class ParensCommand
             var prompts = ParensPrompts.Prepare(tok, examples);
             var closed = ParensPrompts.Prepare(tok, ParensData.Closed(options.Depths, options.N, options.Seed, options.MaxClosed));
 
-            var result = RunWithProgress(progress => ParensStudy.Run(m, prompts, closed, options, progress));
+            var result = RunWithProgress(progress => ParensStudy.Run(m, prompts, closed, options, progress, id => tok.IdToToken(id) ?? id.ToString()));
             WriteAtomically(result, output);
             Summary.Print(result, output);
             return 0;

@@ -85,7 +85,7 @@ internal static class ParensHtmlParts
               function draw() {
                 const p = V[+P.value], row = p.att[+L.value][+H.value], mx = Math.max(...row, 1e-9);
                 O.innerHTML = p.tokens.map((t, i) => '<span class="tok" title="' + p.roles[i] + ': ' + row[i].toFixed(3) + '" style="background:rgba(214,39,40,' + (row[i] / mx).toFixed(3) + ')">' + esc(t) + '</span>').join('') +
-                  '<p>final token predicts id ' + p.predicted + '; darkest = ' + mx.toFixed(3) + ' of the attention</p>';
+                  '<p>the model predicts ' + esc(p.predicted) + ' (label ' + esc(p.label) + ')' + '; darkest = ' + mx.toFixed(3) + ' of the attention</p>';
               }
               [P, L, H].forEach(e => e.addEventListener('change', draw));
               draw();

@@ -12,6 +12,7 @@ public sealed record ParensStudyOptions
     /// <summary>Folder of source files for the mined dataset.</summary>
     public string? Source { get; init; }
     public long Seed { get; init; }
+    /// <summary>Prompts per cached pass; ablation passes (no caches) use 4 × this.</summary>
     public int Batch { get; init; } = 16;
     /// <summary>Prompts per depth used for the ablations (each ablation is a forward pass over them).</summary>
     public int AblationN { get; init; } = 20;

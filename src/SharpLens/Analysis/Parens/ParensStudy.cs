@@ -18,13 +18,15 @@ public static class ParensStudy
     {
         var examples = ParensData.Load(options.Dataset, options.Depths, options.N, options.Seed, options.Source);
         var closed = ParensData.Closed(options.Depths, options.N, options.Seed, options.MaxClosed);
-        return Run(model, ParensPrompts.Prepare(tokenizer, examples), ParensPrompts.Prepare(tokenizer, closed), options, progress);
+        return Run(model, ParensPrompts.Prepare(tokenizer, examples), ParensPrompts.Prepare(tokenizer, closed), options, progress,
+            id => tokenizer.IdToToken(id) ?? id.ToString());
     }
 
-    /// <summary>Runs the study on prepared prompts (main set and already-closed set).</summary>
+    /// <summary>Runs the study on prepared prompts (main set and already-closed set); <paramref name="tokenText"/> names predicted ids in the viewer.</summary>
     public static ParensStudyResult Run(HookedModel model, IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<PreparedPrompt> closedPrompts,
-        ParensStudyOptions options, IProgress<StudyProgress>? progress = null)
+        ParensStudyOptions options, IProgress<StudyProgress>? progress = null, Func<int, string>? tokenText = null)
     {
+        tokenText ??= id => id.ToString();
         if (!model.Info.IsCausal) throw new NotSupportedException($"{model.Info.Architecture} is not a causal LM; the parens study predicts the next token");
         var readout = model.Readout ?? throw new NotSupportedException($"{model.Info.Architecture} has no linear readout; the parens study needs final norm + unembedding");
         var info = model.Info;
@@ -81,7 +83,8 @@ public static class ParensStudy
 
         // 6: ablations on the first AblationN prompts of each depth; means from caches of those prompts.
         var ablationPrompts = prompts.GroupBy(p => p.Depth).SelectMany(g => g.Take(options.AblationN)).ToList();
-        var achunks = PromptBatch.Chunks(ablationPrompts, options.Batch, byDepth: false).Select(PromptBatch.Of).ToList();   // rows of any depth: means are per row
+        // rows of any depth (means are per row); 4 × --batch per pass: ablation passes keep no caches, and fewer, larger passes cut per-op overhead
+        var achunks = PromptBatch.Chunks(ablationPrompts, 4 * options.Batch, byDepth: false).Select(PromptBatch.Of).ToList();
         using var means = new MeanActivations();
         var meanHooks = Enumerable.Range(0, nl).SelectMany(l => new[] { HookName.Z(l), HookName.AttnOut(l), HookName.MlpOut(l) }).ToList();
         for (int i = 0; i < achunks.Count; i++)
@@ -132,7 +135,7 @@ public static class ParensStudy
             AttentionByRole = ParensSummaries.RoleAttention(roles, dlaHeads, options.TopHeads),
             CountingHeads = counting, Ablation = ablation,
             Viewer = viewer.OrderBy(v => v.P.Depth).Select(v => new ViewerPrompt(v.P.Example.Id, v.P.Depth, v.P.LabelToken,
-                predicted.TryGetValue(v.P.Example.Id, out var pid) ? pid.ToString() : "", v.P.Texts, v.P.Roles.Select(r => r.ToString()).ToList(), v.Rows)).ToList(),
+                predicted.TryGetValue(v.P.Example.Id, out var pid) ? $"{tokenText(pid)} ({pid})" : "", v.P.Texts, v.P.Roles.Select(r => r.ToString()).ToList(), v.Rows)).ToList(),
             Claims = [], Notes = notes,
         };
         return result with { Claims = ParensClaims.Compare(result) };
