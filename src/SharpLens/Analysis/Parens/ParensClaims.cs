@@ -27,10 +27,11 @@ public static class ParensClaims
             never ? "not comparable (the answer never becomes top-1)" : late ? "agrees (every depth at layer ≥ 40% of depth)" : "differs (some depth is top-1 before 40% of the layers)"));
 
         var all = r.DlaSummary.FirstOrDefault(s => s.Depth == 0);
-        var abl = r.Ablation.Where(a => a.Depth == 0 && a.Mode == "mean" && a.Kind != "head").ToList();
+        // per depth, then summed: the counterfactual's direction can differ by depth (one fewer ")" where one more is split)
+        var abl = r.Ablation.Where(a => a.Depth > 0 && a.Mode == "mean" && a.Kind != "head").ToList();
         double attnAbl = abl.Where(a => a.Kind == "attn").Sum(a => Math.Abs(a.DeltaLogitDiff)), mlpAbl = abl.Where(a => a.Kind == "mlp").Sum(a => Math.Abs(a.DeltaLogitDiff));
-        double attnDla = r.DlaLayers.Where(d => d.Depth == 0).Sum(d => Math.Abs(d.Attn)), mlpDla = r.DlaLayers.Where(d => d.Depth == 0).Sum(d => Math.Abs(d.Mlp));
-        string both = $"Σ|DLA| attention {attnDla:F2} vs MLP {mlpDla:F2}; Σ|Δ logit diff| under mean-ablation attention {attnAbl:F2} vs MLP {mlpAbl:F2}" +
+        double attnDla = r.DlaLayers.Where(d => d.Depth > 0).Sum(d => Math.Abs(d.Attn)), mlpDla = r.DlaLayers.Where(d => d.Depth > 0).Sum(d => Math.Abs(d.Mlp));
+        string both = $"Σ over depths and layers of |mean DLA|: attention {attnDla:F2} vs MLP {mlpDla:F2}; of |Δ logit diff| under mean-ablation: attention {attnAbl:F2} vs MLP {mlpAbl:F2}" +
             (all is null ? "" : $"; mean attribution attention {all.TotalAttn:F2}, MLP {all.TotalMlp:F2}");
         int votes = (attnDla > mlpDla ? 1 : 0) + (attnAbl > mlpAbl ? 1 : 0);
         rows.Add(new ClaimRow("attention vs MLP", "both sub-layers matter; attention more", both,
