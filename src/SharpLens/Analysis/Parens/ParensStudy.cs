@@ -124,7 +124,7 @@ public static class ParensStudy
         if (prompts.Any(p => !p.PromptIsPrefix)) notes.Add("some prompts' tokens are not a prefix of prompt+label's tokens; those prompts were cut at the last token ending inside the prompt");
         if (prompts.Any(p => p.CounterfactualKind != "one more )")) notes.Add("for some depths one more ')' is not a single token; their counterfactual is one fewer ')' where that is a single token (see the label table)");
         if (closedPrompts.Any(p => !p.PromptIsPrefix))
-            notes.Add("this tokenizer merges a closing run into one token, so the already-closed prompts end in a ')' token that never precedes a closing-run token in tokenized text: they are out of distribution for the model (as for CodeLlama in the paper's setup)");
+            notes.Add("this tokenizer writes the already-closed parens and the label as one merged run when they are tokenized together, so an already-closed prompt (its own ')' tokens, then a separate label token) is a token sequence the tokenizer does not produce for that text; read the closed-variant accuracy with that in mind");
         if (ablationPrompts.Count < prompts.Count) notes.Add($"ablations use the first {options.AblationN} prompts of each depth ({ablationPrompts.Count} prompts)");
         var result = new ParensStudyResult
         {
