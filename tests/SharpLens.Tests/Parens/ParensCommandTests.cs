@@ -1,9 +1,7 @@
 // `sharplens parens` end to end on a tiny random Llama with the CodeLlama tokenizer; label checks; bad inputs leave no output.
-using System.CommandLine;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SharpLens.Analysis.Parens;
-using SharpLens.Cli.Commands;
 using SharpLens.Code.Datasets;
 using SharpLens.Reports;
 using SharpLens.Tests.Support;
@@ -13,11 +11,8 @@ namespace SharpLens.Tests.Parens;
 
 public class ParensCommandTests
 {
-    static int Invoke(params string[] args)
-    {
-        var root = new RootCommand { ParensCommand.Create() };
-        return root.Parse(["parens", .. args]).Invoke();
-    }
+    // through the shared helper, which serialises in-process CLI runs (they swap Console.Error)
+    static int Invoke(params string[] args) => Support.Cli.Run(["parens", .. args]).Code;
 
     [FixtureFact]
     public void CodeLlama_labels_are_the_single_paren_tokens_and_closed_prompts_keep_their_parens()
