@@ -123,6 +123,8 @@ public static class ParensStudy
         if (prompts.Any(p => !p.LabelSingleToken)) notes.Add("some label runs are split by this tokenizer; their label is the first token of the run");
         if (prompts.Any(p => !p.PromptIsPrefix)) notes.Add("some prompts' tokens are not a prefix of prompt+label's tokens; those prompts were cut at the last token ending inside the prompt");
         if (prompts.Any(p => p.CounterfactualKind != "one more )")) notes.Add("for some depths one more ')' is not a single token; their counterfactual is one fewer ')' where that is a single token (see the label table)");
+        foreach (var d in options.Depths)
+            if (prompts.Count(p => p.Depth == d) is var have && have < options.N) notes.Add($"depth {d}: {have} prompts found, {options.N} requested");
         if (closedPrompts.Any(p => !p.PromptIsPrefix))
             notes.Add("this tokenizer writes the already-closed parens and the label as one merged run when they are tokenized together, so an already-closed prompt (its own ')' tokens, then a separate label token) is a token sequence the tokenizer does not produce for that text; read the closed-variant accuracy with that in mind");
         if (ablationPrompts.Count < prompts.Count) notes.Add($"ablations use the first {options.AblationN} prompts of each depth ({ablationPrompts.Count} prompts)");
