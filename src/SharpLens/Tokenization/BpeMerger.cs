@@ -41,7 +41,7 @@ internal sealed class SymbolList
         var prev = new int[n];
         var alive = new bool[n];
         for (int i = 0; i < n; i++) { next[i] = i + 1 < n ? i + 1 : -1; prev[i] = i - 1; alive[i] = true; }
-        var queue = new PriorityQueue<(int Left, int Right, int LeftEnd, int RightEnd, int NewId), (float Priority, int Pos)>(n, PairOrder.Instance);
+        var queue = new PriorityQueue<(int Left, int Right, int LeftEnd, int RightEnd, int NewId), long>(n);
         for (int i = 0; i + 1 < n; i++) TryPush(ref ranker, queue, i, i + 1);
         while (queue.TryDequeue(out var top, out _))
         {
@@ -63,19 +63,16 @@ internal sealed class SymbolList
         Count = w;
     }
 
-    void TryPush<T>(ref T ranker, PriorityQueue<(int, int, int, int, int), (float, int)> queue, int l, int r) where T : struct, IPairRanker
+    void TryPush<T>(ref T ranker, PriorityQueue<(int, int, int, int, int), long> queue, int l, int r) where T : struct, IPairRanker
     {
         if (ranker.TryRank(Id[l], Id[r], UnitStart[l], UnitEnd[l], UnitEnd[r], out var priority, out var newId))
-            queue.Enqueue((l, r, UnitEnd[l], UnitEnd[r], newId), (priority, l));
+            queue.Enqueue((l, r, UnitEnd[l], UnitEnd[r], newId), ((long)SortableBits(priority) << 32) | (uint)l);
     }
 
-    sealed class PairOrder : IComparer<(float Priority, int Pos)>
+    /// <summary>An int that orders like the float (for finite values): the queue key is (priority, position) in one long.</summary>
+    static int SortableBits(float f)
     {
-        public static readonly PairOrder Instance = new();
-        public int Compare((float Priority, int Pos) a, (float Priority, int Pos) b)
-        {
-            int c = a.Priority.CompareTo(b.Priority);
-            return c != 0 ? c : a.Pos.CompareTo(b.Pos);
-        }
+        int bits = BitConverter.SingleToInt32Bits(f == 0 ? 0f : f);   // -0 and +0 compare equal
+        return bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
     }
 }
