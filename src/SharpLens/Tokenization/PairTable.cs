@@ -3,9 +3,15 @@ namespace SharpLens.Tokenization;
 
 internal sealed class PairTable
 {
-    readonly long[] keys;     // -1 = empty
-    readonly int[] ranks;
-    readonly int[] merged;
+    // Key, rank and merged id side by side: one cache line per probe, which is what the merge loop waits on.
+    struct Entry
+    {
+        public long Key;      // -1 = empty
+        public int Rank;
+        public int Merged;
+    }
+
+    readonly Entry[] entries;
     readonly int mask;
 
     public int Count { get; private set; }
@@ -14,8 +20,8 @@ internal sealed class PairTable
     {
         int size = 16;
         while (size < expected * 2) size <<= 1;
-        keys = new long[size]; ranks = new int[size]; merged = new int[size];
-        Array.Fill(keys, -1L);
+        entries = new Entry[size];
+        for (int i = 0; i < size; i++) entries[i].Key = -1;
         mask = size - 1;
     }
 
@@ -29,9 +35,10 @@ internal sealed class PairTable
         long key = Key(a, b);
         for (int i = Slot(key, mask); ; i = (i + 1) & mask)
         {
-            if (keys[i] == key) return false;
-            if (keys[i] != -1) continue;
-            keys[i] = key; ranks[i] = rank; merged[i] = newId; Count++;
+            ref var e = ref entries[i];
+            if (e.Key == key) return false;
+            if (e.Key != -1) continue;
+            e.Key = key; e.Rank = rank; e.Merged = newId; Count++;
             return true;
         }
     }
@@ -41,9 +48,9 @@ internal sealed class PairTable
         long key = Key(a, b);
         for (int i = Slot(key, mask); ; i = (i + 1) & mask)
         {
-            long k = keys[i];
-            if (k == key) { rank = ranks[i]; newId = merged[i]; return true; }
-            if (k == -1) { rank = 0; newId = -1; return false; }
+            ref var e = ref entries[i];
+            if (e.Key == key) { rank = e.Rank; newId = e.Merged; return true; }
+            if (e.Key == -1) { rank = 0; newId = -1; return false; }
         }
     }
 
@@ -51,7 +58,7 @@ internal sealed class PairTable
     public HashSet<int> Members()
     {
         var set = new HashSet<int>();
-        foreach (var k in keys) if (k != -1) { set.Add((int)(k >> 32)); set.Add((int)k); }
+        foreach (var e in entries) if (e.Key != -1) { set.Add((int)(e.Key >> 32)); set.Add((int)e.Key); }
         return set;
     }
 }

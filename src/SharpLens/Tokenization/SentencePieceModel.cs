@@ -137,11 +137,14 @@ internal sealed class SentencePieceBpeModel : ITokenizerModel
         }
     }
 
+    [ThreadStatic] static SymbolList? symbolsTls;
+
     /// <summary>Tokens of one word as (id, char start, char end) triples in the word's coordinates.</summary>
     int[] Compute(string text)
     {
         var lookup = mergeable.GetAlternateLookup<ReadOnlySpan<char>>();
-        var symbols = new SymbolList();
+        var symbols = symbolsTls ??= new SymbolList();
+        symbols.Clear();
         for (int i = 0; i < text.Length;)
         {
             int len = 0;
