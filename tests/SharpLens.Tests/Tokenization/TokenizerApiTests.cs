@@ -73,6 +73,14 @@ public sealed class TokenizerApiTests
     }
 
     [FixtureFact]
+    public void A_path_to_a_tokenizer_file_loads_that_file()
+    {
+        var tok = Tokenizer.Load(Path.Combine(Fixtures.Tokenizer("codellama"), "tokenizer.json"));
+        Assert.EndsWith("tokenizer.json", tok.Source);
+        Assert.Equal([29871, 13697], tok.Encode("))))", false).Ids);
+    }
+
+    [FixtureFact]
     public void Decode_rejects_unknown_ids()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => FixtureCases.Tokenizer("gpt2").Decode([50257]));
