@@ -20,7 +20,12 @@ internal static class TokenizeCommand
         command.Options.Add(text);
         command.Options.Add(jsonl);
         command.Options.Add(json);
-        command.SetAction(parse => Run(parse.GetValue(dir)!, parse.GetValue(text), parse.GetValue(jsonl), parse.GetValue(json), Console.In, Console.Out, Console.Error));
+        command.SetAction(parse =>
+        {
+            // One buffered UTF-8 writer: Console.Out flushes every line, which dominates --jsonl on large inputs.
+            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+            return Run(parse.GetValue(dir)!, parse.GetValue(text), parse.GetValue(jsonl), parse.GetValue(json), Console.In, stdout, Console.Error);
+        });
         return command;
     }
 

@@ -53,7 +53,6 @@ public sealed class Tokenizer
         ArgumentNullException.ThrowIfNull(text);
         var input = ReplaceLoneSurrogates(text);
         var sink = new TokenSink();
-        var special = new List<bool>();
         if (addSpecialTokens) foreach (var id in parts.Template.Before) sink.Add(id, 0, 0);
         foreach (var (token, s, e) in parts.Added.SplitRaw(input))
         {

@@ -80,6 +80,17 @@ public sealed class TokenizerApiTests
         Assert.Equal([29871, 13697], tok.Encode("))))", false).Ids);
     }
 
+    // GPT-NeoX normalizes with NFC, also under InvariantGlobalization (where string.Normalize does nothing).
+    [FixtureFact]
+    public void Gpt_neox_applies_nfc()
+    {
+        var tok = FixtureCases.Tokenizer("gpt-neox");
+        var decomposed = "cafe\u0301 = 1";
+        var e = tok.Encode(decomposed);
+        Assert.Equal(tok.Encode("caf\u00e9 = 1").Ids, e.Ids);
+        Assert.Null(OffsetChecks.Check(decomposed, e));
+    }
+
     [FixtureFact]
     public void Decode_rejects_unknown_ids()
     {
