@@ -27,7 +27,8 @@ public sealed class TrainedBpe
         var vocab = new JsonObject();
         for (int i = 0; i < Tokens.Count; i++) if (!vocab.ContainsKey(Tokens[i])) vocab[Tokens[i]] = i;
         var merges = new JsonArray();
-        foreach (var (l, r) in Merges) merges.Add(new JsonArray(l, r));
+        // "left right" strings (readable by every tokenizers version): byte-level tokens never contain a space.
+        foreach (var (l, r) in Merges) merges.Add(l + " " + r);
         var added = new JsonArray();
         for (int i = 0; i < SpecialTokens.Count; i++)
             added.Add(new JsonObject

@@ -71,6 +71,18 @@ public sealed class TokenizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Text_the_model_cannot_encode_is_reported_with_its_line()
+    {
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}");
+        var input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(input, "{\"text\": \"a\"}\n{\"text\": \"ab\"}\n");
+        var stderr = new StringWriter();
+        Assert.Equal(2, TokenizeCommand.Run(dir, null, input, false, TextReader.Null, new StringWriter(), stderr));
+        Assert.Contains(input + ":2: cannot encode", stderr.ToString());
+        Assert.Contains("'b' is not in the vocab", stderr.ToString());
+    }
+
+    [Fact]
     public void Missing_tokenizer_folder_and_missing_input_exit_2()
     {
         var stderr = new StringWriter();
