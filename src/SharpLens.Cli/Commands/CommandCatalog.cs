@@ -13,5 +13,6 @@ internal static class CommandCatalog
         yield return TokenizeCommand.Create();
         yield return DataCommand.Create();
         yield return SsmKernelsCommand.Create();
+        yield return ProbeCommand.Create();
     }
 }
