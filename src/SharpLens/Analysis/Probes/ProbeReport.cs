@@ -79,10 +79,14 @@ public static class ProbeReport
             sc.LegendText = $"{group.Key.Model} {group.Key.Probe}";
             sc.Color = palette.GetColor(i++);
             sc.MarkerSize = 8;
-            if (group.Key.Probe == "directprobe") sc.LinePattern = ScottPlot.LinePattern.Dashed;
+            // marker shape, not a dashed line, tells the probes apart: ScottPlot's SVG export warns on dash patterns
+            sc.MarkerShape = group.Key.Probe == "directprobe" ? ScottPlot.MarkerShape.OpenSquare : ScottPlot.MarkerShape.FilledCircle;
         }
         var task = runs.SelectMany(r => r.Rows).Select(r => r.Task).FirstOrDefault() ?? "";
         plt.Title($"{task} probe: test accuracy per layer");
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        foreach (var l in runs.SelectMany(r => r.Rows).Select(r => r.Layer).Distinct().Order()) ticks.AddMajor(l, l.ToString(CultureInfo.InvariantCulture));
+        plt.Axes.Bottom.TickGenerator = ticks;
         plt.XLabel("layer (hook_resid_post)");
         plt.YLabel("test accuracy");
         plt.ShowLegend();
