@@ -15,8 +15,13 @@ public sealed record ProbeDataset(string Task, int Layer, float[][] X, string[] 
     public string[] Classes { get; } = Labels.Distinct().Order(StringComparer.Ordinal).ToArray();
 }
 
-/// <summary>What feature extraction did: functions run, truncated to the model's length, and pairs dropped because of it.</summary>
-public sealed record FeatureReport(int Functions, int FunctionsTruncated, int PairsKept, int PairsSkipped, int MaxTokens, int LongestFunction, double Seconds);
+/// <summary>
+/// What feature extraction did: functions run, truncated to the model's length, pairs dropped because of it, and kept
+/// pairs whose a and b are pooled from exactly the same subword tokens (one token straddles both, e.g. "()"): such
+/// pairs get a = b (a zero difference vector), so no probe can tell their labels apart.
+/// </summary>
+public sealed record FeatureReport(int Functions, int FunctionsTruncated, int PairsKept, int PairsSkipped, int PairsSameTokens, int MaxTokens,
+    int LongestFunction, double Seconds);
 
 /// <summary>
 /// For each distinct function of a pairs file: encode its code with the model's tokenizer (special tokens included),
@@ -73,7 +78,7 @@ public static class PairFeatures
         var vectors = layers.ToDictionary(l => l, _ => new float[pairs.Count][]);
         var byFunction = pairs.Select((p, i) => (p, i)).ToLookup(x => x.p.FunctionId);
         var names = layers.Select(l => HookName.Of(Site.ResidPost, l)).ToArray();
-        int pad = tokenizer.PadId ?? 0, done = 0;
+        int pad = tokenizer.PadId ?? 0, done = 0, sameTokens = 0;
         var order = units.OrderBy(u => u.Ids.Length).ToList();
         for (int start = 0; start < order.Count; start += batchSize)
         {
@@ -101,7 +106,9 @@ public static class PairFeatures
                     {
                         var va = Pool(block, d, align.TokensOfLeaf(p.A.Index));
                         var vb = Pool(block, d, align.TokensOfLeaf(p.B.Index));
-                        if (va != null && vb != null) vectors[layers[li]][i] = PairVector(task, va, vb);
+                        if (va == null || vb == null) continue;
+                        vectors[layers[li]][i] = PairVector(task, va, vb);
+                        if (li == 0 && align.TokensOfLeaf(p.A.Index).SequenceEqual(align.TokensOfLeaf(p.B.Index))) sameTokens++;
                     }
                 }
             }
@@ -112,7 +119,7 @@ public static class PairFeatures
         var keep = Enumerable.Range(0, pairs.Count).Where(i => vectors[layers[0]][i] != null).ToArray();
         var result = layers.ToDictionary(l => l, l => new ProbeDataset(task, l, keep.Select(i => vectors[l][i]).ToArray(),
             keep.Select(i => pairs[i].Label).ToArray(), keep.Select(i => pairs[i].IsTrain).ToArray(), keep.Select(i => pairs[i].Id).ToArray()));
-        var report = new FeatureReport(units.Count, units.Count(u => u.Truncated), keep.Length, pairs.Count - keep.Length, maxTokens,
+        var report = new FeatureReport(units.Count, units.Count(u => u.Truncated), keep.Length, pairs.Count - keep.Length, sameTokens, maxTokens,
             units.Max(u => u.Ids.Length), sw.Elapsed.TotalSeconds);
         return (result, report);
     }

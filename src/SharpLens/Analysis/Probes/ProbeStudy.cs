@@ -51,7 +51,8 @@ public static class ProbeStudy
         var label = Label(modelDir);
         int maxTokens = options.MaxTokens ?? PairFeatures.MaxTokens(model);
         var (byLayer, report) = PairFeatures.Extract(model, tokenizer, pairs, layers, maxTokens, options.BatchSize, s => progress?.Invoke($"{label}: {s}"));
-        progress?.Invoke($"{label}: {report.Functions} functions, {report.FunctionsTruncated} truncated to {maxTokens} tokens, {report.PairsSkipped} pairs skipped");
+        progress?.Invoke($"{label}: {report.Functions} functions, {report.FunctionsTruncated} truncated to {maxTokens} tokens, {report.PairsSkipped} pairs skipped, " +
+            $"{report.PairsSameTokens} kept pairs with a and b in the same subword tokens");
         var rows = new List<ProbeRow>();
         foreach (var layer in layers)
         {
