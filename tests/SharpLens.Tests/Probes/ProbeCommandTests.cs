@@ -1,5 +1,6 @@
 // `sharplens probe` end to end on a tiny random RoFormer + the GPT-2 tokenizer fixture, and its bad-input failures.
 using System.Text.Json;
+using SharpLens.Analysis.Probes;
 using SharpLens.Architectures.RoFormer;
 using SharpLens.Code.Datasets;
 using SharpLens.Loading;
@@ -105,6 +106,32 @@ public sealed class ProbeCommandTests : IDisposable
         Assert.True(run.GetProperty("features").GetProperty("functions_truncated").GetInt32() >= 1);
         foreach (var row in run.GetProperty("rows").EnumerateArray().Where(r => r.GetProperty("probe").GetString() == "directprobe"))
             Assert.True(row.GetProperty("n_clusters").GetInt32() >= 2);
+    }
+
+    [FixtureFact]
+    public void Batched_padded_features_equal_one_function_at_a_time()
+    {
+        // Given the tiny model and the pairs file
+        var path = ModelDir("tiny");
+        var records = PairsFile.Read(Pairs());
+        using var model = ModelLoader.Load(path);
+        var tokenizer = SharpLens.Tokenization.Tokenizer.Load(path);
+
+        // When features are built one function per forward pass and 4 per (right-padded, masked) pass
+        var (one, report) = PairFeatures.Extract(model, tokenizer, records, [0, 1], 64, batchSize: 1);
+        var (four, _) = PairFeatures.Extract(model, tokenizer, records, [0, 1], 64, batchSize: 4);
+
+        // Then the pair vectors agree (fp32, padding masked out), sibling vectors are [a; b] of width 2·d_model, and
+        // pairs that lost a token to the 64-token limit were dropped and counted
+        Assert.True(report.FunctionsTruncated >= 1 && report.PairsSkipped >= 1, $"{report}");
+        Assert.Equal(records.Count - report.PairsSkipped, one[0].X.Length);
+        foreach (var layer in new[] { 0, 1 })
+        {
+            Assert.Equal(one[layer].Labels, four[layer].Labels);
+            Assert.All(one[layer].X, v => Assert.Equal(32, v.Length));
+            double maxDiff = one[layer].X.Zip(four[layer].X).Max(p => p.First.Zip(p.Second).Max(q => Math.Abs(q.First - q.Second)));
+            Assert.True(maxDiff < 1e-4, $"layer {layer}: max |Δ| {maxDiff}");
+        }
     }
 
     [FixtureFact]

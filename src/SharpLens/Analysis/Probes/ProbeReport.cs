@@ -87,6 +87,8 @@ public static class ProbeReport
         var ticks = new ScottPlot.TickGenerators.NumericManual();
         foreach (var l in runs.SelectMany(r => r.Rows).Select(r => r.Layer).Distinct().Order()) ticks.AddMajor(l, l.ToString(CultureInfo.InvariantCulture));
         plt.Axes.Bottom.TickGenerator = ticks;
+        var layers = runs.SelectMany(r => r.Rows).Select(r => r.Layer).DefaultIfEmpty(0).ToList();
+        plt.Axes.SetLimits(layers.Min() - 0.5, layers.Max() + 0.5, 0, 1.05);          // accuracies on one fixed scale
         plt.XLabel("layer (hook_resid_post)");
         plt.YLabel("test accuracy");
         plt.ShowLegend();
