@@ -19,7 +19,12 @@ internal static class CoreBench
         long written = WriteRandomGpt2(dir);
         Console.WriteLine($"checkpoint: {dir} ({written / 1e6:F0} MB f32), threads {torch.get_num_threads()}, rss {Rss.CurrentMiB():F0} MiB");
         var rows = new List<string>();
-        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        // One dtype per process gives clean peak-RSS numbers (freed memory is not always returned to the OS):
+        // `core 3 float32`, `core 3 bfloat16`; no dtype runs both in one process.
+        var dtypes = args.Length > 1
+            ? args.Skip(1).Select(a => a == "bfloat16" ? ScalarType.BFloat16 : a == "float32" ? ScalarType.Float32 : throw new ArgumentException($"dtype must be float32 or bfloat16, found {a}")).ToArray()
+            : new[] { ScalarType.Float32, ScalarType.BFloat16 };
+        foreach (var dtype in dtypes)
         {
             double gemm = GemmFlops(dtype);
             GC.Collect();
