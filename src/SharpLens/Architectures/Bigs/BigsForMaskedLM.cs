@@ -120,7 +120,7 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
         var mask = attentionMask?.to(x.dtype).unsqueeze(-1);                                // [batch, pos, 1]
         var maskRev = mask is null ? null : order.Apply(mask);
         foreach (var layer in bigs.encoder.Layers)
-            x = layer.Forward(x, order, mask, maskRev);
+            x = LayerScope.Run(x, h => layer.Forward(h, order, mask, maskRev));
         return x;
     }
 

@@ -72,7 +72,7 @@ public sealed class Gpt2LMHeadModel : HookedModel
         var x = tok + pos;
         var allowed = Masks.Allowed(attentionMask, b, p, causal: true, x.device);           // [batch|1, 1, pos, pos]
         foreach (var block in transformer.Blocks)
-            x = block.Forward(x, allowed);
+            x = LayerScope.Run(x, h => block.Forward(h, allowed));
         var ln = transformer.ln_f;
         var normed = hLnFinalNormalized.Run(ln.Apply(x, hLnFinalScale.Run(ln.Scale(x))));
         var logits = nn.functional.linear(normed, UnembedWeight);                           // [batch, pos, d_vocab]

@@ -65,7 +65,7 @@ public sealed class LlamaForCausalLM : HookedModel
         var (cos, sin) = rotary.Angles(positions, x.dtype);                                 // [batch, pos, d_head]
         var allowed = Masks.Allowed(attentionMask, b, p, causal: true, x.device);           // [batch|1, 1, pos, pos]
         foreach (var block in model.Blocks)
-            x = block.Forward(x, cos, sin, allowed);
+            x = LayerScope.Run(x, h => block.Forward(h, cos, sin, allowed));
         var normed = hLnFinalNormalized.Run(model.norm.Apply(x, hLnFinalScale.Run(model.norm.Scale(x))));
         var logits = nn.functional.linear(normed, UnembedWeight);                           // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();

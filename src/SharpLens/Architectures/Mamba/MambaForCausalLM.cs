@@ -67,7 +67,7 @@ public sealed class MambaForCausalLM : HookedModel
             throw new ArgumentException($"attention mask shape [{string.Join(",", attentionMask.shape)}] must equal input_ids shape [{string.Join(",", inputIds.shape)}]");
         var x = hEmbed.Run(backbone.embeddings.forward(inputIds));                         // [batch, pos, d_model]
         foreach (var block in backbone.Blocks)
-            x = block.Forward(x, attentionMask);
+            x = LayerScope.Run(x, h => block.Forward(h, attentionMask));
         var normed = hLnFinalNormalized.Run(backbone.norm_f.forward(x.to(backbone.norm_f.weight.dtype))); // [batch, pos, d_model]
         var logits = nn.functional.linear(normed, UnembedWeight);                           // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();

@@ -75,7 +75,7 @@ public sealed class RoFormerForMaskedLM : HookedModel
         var (cos, sin) = RotaryInterleaved.Angles(positions, Config.DHead, x.dtype);        // [batch, pos, d_head]
         var allowed = Masks.Allowed(attentionMask, b, p, causal: false, x.device);          // [batch|1, 1, pos, pos]
         foreach (var layer in roformer.Layers)
-            x = layer.Forward(x, cos, sin, allowed);
+            x = LayerScope.Run(x, h => layer.Forward(h, cos, sin, allowed));
         var t = cls.predictions.transform;
         var h = hLmHeadNormalized.Run(t.LayerNorm.forward(act(t.dense.forward(x))));       // [batch, pos, d_embed]
         var logits = nn.functional.linear(h, DecoderWeight, cls.predictions.bias);          // [batch, pos, d_vocab]

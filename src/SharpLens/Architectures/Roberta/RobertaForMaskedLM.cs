@@ -83,7 +83,7 @@ public sealed class RobertaForMaskedLM : HookedModel
         var x = e.LayerNorm.forward(word + type + pos);                                     // [batch, pos, d_model]
         var allowed = Masks.Allowed(attentionMask, b, p, causal: false, x.device);          // [batch|1, 1, pos, pos]
         foreach (var layer in roberta.Layers)
-            x = layer.Forward(x, allowed);
+            x = LayerScope.Run(x, h => layer.Forward(h, allowed));
         var h = lm_head.layer_norm.forward(nn.functional.gelu(lm_head.dense.forward(x)));
         h = hLmHeadNormalized.Run(h);                                                       // [batch, pos, d_model]
         var logits = nn.functional.linear(h, DecoderWeight, lm_head.bias);                 // [batch, pos, d_vocab]
