@@ -1,0 +1,93 @@
+// Size options → an HF config.json (HF keys only) → a freshly initialised model built by ModelLoader.Create.
+using System.Text.Json.Nodes;
+using SharpLens.Architectures.Llama;
+using SharpLens.Loading;
+using static TorchSharp.torch;
+
+namespace SharpLens.Training;
+
+/// <summary>Builds untrained models for <c>sharplens train</c>, one config writer per architecture.</summary>
+public static class ModelFactory
+{
+    /// <summary>--arch values, with the HF model_type each maps to.</summary>
+    public static IReadOnlyDictionary<string, string> ModelTypes { get; } = new Dictionary<string, string>
+    {
+        ["llama"] = "llama", ["gpt2"] = "gpt2", ["roberta-rope"] = "roformer", ["bigs"] = "bigs", ["mamba"] = "mamba",
+    };
+
+    /// <summary>Architectures whose model class is present in this build.</summary>
+    public static IEnumerable<string> Available => ModelTypes.Where(kv => ModelLoader.SupportedModelTypes.Contains(kv.Value)).Select(kv => kv.Key);
+
+    /// <summary>Throws a clear message when <paramref name="arch"/> is unknown or its model class is not in this build.</summary>
+    public static void RequireAvailable(string arch)
+    {
+        if (!ModelTypes.TryGetValue(arch, out var type))
+            throw new ArgumentException($"--arch '{arch}' is unknown (expected one of: {string.Join(", ", ModelTypes.Keys)})");
+        if (!ModelLoader.SupportedModelTypes.Contains(type))
+            throw new NotSupportedException($"--arch {arch} (model_type '{type}') is not available yet in this build of SharpLens " +
+                $"(available: {string.Join(", ", Available)})");
+    }
+
+    /// <summary>The config.json of the model to train.</summary>
+    public static JsonObject Config(TrainOptions o, TrainTokenizer tok)
+    {
+        RequireAvailable(o.Arch);
+        return o.Arch switch
+        {
+            "llama" => LlamaJson(o, tok),
+            _ => throw new NotSupportedException($"--arch {o.Arch}: no config writer yet"),
+        };
+    }
+
+    static JsonObject LlamaJson(TrainOptions o, TrainTokenizer tok)
+    {
+        if (o.Objective != Objective.Clm) throw new ArgumentException("--arch llama is a causal model: use --objective clm");
+        int dMlp = o.DMlp ?? (int)Math.Ceiling(8.0 / 3 * o.DModel / 16) * 16;
+        return new JsonObject
+        {
+            ["architectures"] = new JsonArray("LlamaForCausalLM"),
+            ["model_type"] = "llama",
+            ["vocab_size"] = tok.VocabSize,
+            ["hidden_size"] = o.DModel,
+            ["intermediate_size"] = dMlp,
+            ["num_hidden_layers"] = o.Layers,
+            ["num_attention_heads"] = o.Heads,
+            ["num_key_value_heads"] = o.KvHeads ?? o.Heads,
+            ["head_dim"] = o.DModel / o.Heads,
+            ["hidden_act"] = "silu",
+            ["max_position_embeddings"] = o.SeqLen,
+            ["initializer_range"] = o.InitStd,
+            ["rms_norm_eps"] = 1e-5,
+            ["rope_theta"] = 10000.0,
+            ["attention_bias"] = false,
+            ["mlp_bias"] = false,
+            ["tie_word_embeddings"] = true,
+            ["bos_token_id"] = tok.BosId,
+            ["eos_token_id"] = tok.EosId,
+            ["pad_token_id"] = tok.PadId,
+            ["use_cache"] = true,
+            ["torch_dtype"] = "float32",
+        };
+    }
+
+    /// <summary>Builds the architecture from a config and initialises it from the global torch generator.</summary>
+    public static Architecture Create(JsonObject config, double initStd)
+    {
+        var arch = ModelLoader.Create(HfConfig.FromJson(config.ToJsonString(), "config.json"));
+        switch (arch.Model)
+        {
+            case LlamaForCausalLM llama: llama.InitWeights(initStd); break;
+            default:
+                arch.Model.Dispose();
+                throw new NotSupportedException($"{arch.Model.Info.Architecture}: no initialisation for training from scratch yet");
+        }
+        return arch;
+    }
+
+    /// <summary>Parameters to train: every named parameter (tied weights appear once).</summary>
+    public static List<(string Name, TorchSharp.Modules.Parameter Param)> Trainable(HookedModel model) =>
+        model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
+
+    /// <summary>Number of parameters (tied weights counted once).</summary>
+    public static long ParameterCount(HookedModel model) => model.parameters().Sum(p => p.NumberOfElements);
+}
