@@ -38,14 +38,18 @@ internal static class TrainCommand
         var every = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = end and stop only)", DefaultValueFactory = _ => 200 };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores); resume bit-exactly with the same number" };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (refused if it belongs to another run)" };
+        var evalParens = new Option<int>("--eval-parens") { Description = "After a clm run, greedy accuracy on N closing-paren prompts per depth 1–4 (0 = skip)", DefaultValueFactory = _ => 200 };
+        var evalOnly = new Option<bool>("--eval-only") { Description = "Only run the closing-paren evaluation on the model already saved in --out" };
         foreach (var o in new Option[] { arch, objective, corpus, glob, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
-                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume })
+                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly })
             cmd.Options.Add(o);
 
         cmd.SetAction(parse =>
         {
             try
             {
+                if (parse.GetValue(evalOnly))
+                    return EvalParens(parse.GetValue(outDir)!, TrainTokenizers.Load(parse.GetValue(tokenizer)!), Math.Max(1, parse.GetValue(evalParens)));
                 var options = new TrainOptions
                 {
                     Arch = parse.GetValue(arch)!,
@@ -71,7 +75,9 @@ internal static class TrainCommand
                 }
                 var tok = TrainTokenizers.Load(tokDir);
                 var cache = TokenCache.OpenOrBuild(corpusDir, pattern, tok, parse.GetValue(cacheDir) ?? Path.Combine(output, "token_cache"), Console.Error.WriteLine);
-                return Run(options, tok, cache, output, parse.GetValue(resume));
+                int code = Run(options, tok, cache, output, parse.GetValue(resume));
+                if (code == 0 && options.Objective == Objective.Clm && parse.GetValue(evalParens) > 0) EvalParens(output, tok, parse.GetValue(evalParens));
+                return code;
             }
             catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException or IOException
                                           or CheckpointMismatchException or InvalidOperationException or SharpLens.Loading.CheckpointFormatException)
@@ -128,6 +134,19 @@ internal static class TrainCommand
             return 0;
         }
         finally { Console.CancelKeyPress -= onCancel; }
+    }
+
+    static int EvalParens(string modelDir, TrainTokenizer tok, int perDepth)
+    {
+        using var model = SharpLens.Loading.ModelLoader.Load(modelDir);
+        var results = ParenEval.Run(model, tok.EncodeForInference ?? tok.Encode, tok.TokenToId, perDepth);
+        var lines = results.Select(r => $"depth {r.Depth} ('{r.Answer}', id {r.AnswerId}): {r.Correct}/{r.Total} = {r.Accuracy:P1}").ToList();
+        foreach (var l in lines) Console.WriteLine("closing parens " + l);
+        File.WriteAllText(Path.Combine(modelDir, "paren_eval.json"), System.Text.Json.JsonSerializer.Serialize(results.Select(r => new
+        {
+            depth = r.Depth, answer = r.Answer, answer_id = r.AnswerId, correct = r.Correct, total = r.Total, accuracy = r.Accuracy,
+        }), new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return 0;
     }
 
     static void RequestStop(CancellationTokenSource stop)
