@@ -5,5 +5,7 @@ internal static class BenchCatalog
 {
     public static Dictionary<string, Func<string[], int>> All() => new()
     {
+        ["core"] = CoreBench.Run,
+        ["code"] = CodeBench.Run,
     };
 }

@@ -47,8 +47,20 @@ public abstract class HookedModel : nn.Module
     /// <summary>The live hooks of this model.</summary>
     public HookRegistry Hooks { get; }
 
-    /// <summary>Every hook name this model can fire, in forward order, with its shape.</summary>
-    public IReadOnlyList<HookInfo> HookCatalog => catalog;
+    /// <summary>Every hook name this model can fire, in forward order, with its shape (config-fixed dims filled in).</summary>
+    public IReadOnlyList<HookInfo> HookCatalog => resolved ??= catalog.Select(h => h with { Shape = ResolveDims(h.Shape) }).ToList();
+    List<HookInfo>? resolved;
+
+    string ResolveDims(string shape)
+    {
+        var i = Info;
+        var dims = new Dictionary<string, object> { ["d_model"] = i.DModel, ["d_vocab"] = i.DVocab };
+        if (i.NHeads > 0) { dims["head"] = i.NHeads; dims["kv_head"] = i.NKvHeads; dims["d_head"] = i.DHead; }
+        if (i.DMlp > 0) dims["d_mlp"] = i.DMlp;
+        foreach (var (k, v) in i.Extra) dims[k] = v;
+        var parts = shape.Trim('[', ']').Split(',', StringSplitOptions.TrimEntries);
+        return "[" + string.Join(", ", parts.Select(p => dims.TryGetValue(p, out var v) ? $"{p}={v}" : p)) + "]";
+    }
 
     public abstract ModelInfo Info { get; }
 
@@ -76,16 +88,35 @@ public abstract class HookedModel : nn.Module
         var key = name.ToString();
         if (!catalogNames.Add(key)) throw new InvalidOperationException($"hook {key} declared twice");
         catalog.Add(new HookInfo(name, shape));
+        resolved = null;
         return new HookPoint(Hooks, name);
     }
 
     /// <summary>Inference: logits without gradient.</summary>
     public Tensor Run(Tensor inputIds, Tensor? attentionMask = null)
     {
+        ValidateInput(inputIds, attentionMask);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         return Forward(inputIds, attentionMask).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Checks ids are [batch, pos] integers inside the vocabulary and the mask matches; clear errors instead of native ones.</summary>
+    public void ValidateInput(Tensor inputIds, Tensor? attentionMask)
+    {
+        if (inputIds.dim() != 2) throw new ArgumentException($"input ids must be [batch, pos], found shape [{string.Join(",", inputIds.shape)}]");
+        if (inputIds.is_floating_point()) throw new ArgumentException($"input ids must be integers, found {inputIds.dtype}");
+        if (inputIds.shape[1] == 0) throw new ArgumentException("input ids hold no positions");
+        long lo = inputIds.min().item<long>(), hi = inputIds.max().item<long>();
+        if (lo < 0 || hi >= Info.DVocab) throw new ArgumentException($"token ids must lie in [0, {Info.DVocab}), found [{lo}, {hi}]");
+        if (Info.MaxPositions is int mp && !Info.Extra.ContainsKey("unbounded_positions") && inputIds.shape[1] > mp && HasLearnedPositions)
+            throw new ArgumentException($"sequence length {inputIds.shape[1]} exceeds max_position_embeddings {mp}");
+        if (attentionMask is not null && !attentionMask.shape.SequenceEqual(inputIds.shape))
+            throw new ArgumentException($"attention mask shape [{string.Join(",", attentionMask.shape)}] differs from ids [{string.Join(",", inputIds.shape)}]");
+    }
+
+    /// <summary>Whether positions index a learned table (then sequences are bounded by max positions).</summary>
+    protected virtual bool HasLearnedPositions => false;
 
     /// <summary>Inference with hooks that read or replace activations; they are removed afterwards, even on exceptions.</summary>
     public Tensor RunWithHooks(Tensor inputIds, IEnumerable<(HookName Name, HookFn Fn)> hooks, Tensor? attentionMask = null)

@@ -7,6 +7,12 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return InspectCommand.Create();
+        yield return RunCommand.Create();
+        yield return VerifyCommand.Create();
+        yield return TokenizeCommand.Create();
+        yield return DataCommand.Create();
+        yield return SsmKernelsCommand.Create();
         yield return TrainCommand.Create();
     }
 }

@@ -17,6 +17,16 @@ public sealed record ReferenceCheckResult(IReadOnlyList<TensorComparison> Tensor
     public bool Ok => Tensors.Count > 0 && Tensors.All(t => t.Ok);
 }
 
+/// <summary>
+/// Tensors a model derives from its parameters alone, at a requested shape (e.g. S4D kernels materialised at any
+/// length). <see cref="ReferenceCheck"/> compares reference tensors of such names without running a forward pass.
+/// </summary>
+public interface IDerivedTensors
+{
+    /// <summary>The tensor called <paramref name="name"/> at <paramref name="shape"/>, or null when the model has none.</summary>
+    Tensor? Derived(string name, long[] shape);
+}
+
 /// <summary>Compares a model's activations with tensors saved from another implementation (e.g. Python).</summary>
 public static class ReferenceCheck
 {
@@ -36,6 +46,11 @@ public static class ReferenceCheck
         foreach (var name in reference.Keys.OrderBy(k => k, StringComparer.Ordinal))
         {
             if (Inputs.Contains(name)) { skipped.Add(name + " (input)"); continue; }
+            if (!catalog.Contains(name) && model is IDerivedTensors d && d.Derived(name, reference.Shape(name)) is Tensor derived)
+            {
+                using (derived) comparisons.Add(Compare(name, derived, reference.Load(name), atol));
+                continue;
+            }
             if (name == "logits" || catalog.Contains(name)) wanted.Add(name);
             else comparisons.Add(new TensorComparison(name, reference.Shape(name), double.NaN, atol, "not a hook of this model"));
         }
@@ -45,16 +60,18 @@ public static class ReferenceCheck
             var expected = reference.Load(name);
             var actual = name == "logits" ? cache.Logits! : cache.Contains(name) ? cache[name] : null;
             if (actual is null) { comparisons.Add(new TensorComparison(name, expected.shape, double.NaN, atol, "the model did not fire this hook")); continue; }
-            if (!actual.shape.SequenceEqual(expected.shape))
-            {
-                comparisons.Add(new TensorComparison(name, expected.shape, double.NaN, atol,
-                    $"shape [{string.Join(",", actual.shape)}] vs reference [{string.Join(",", expected.shape)}]"));
-                continue;
-            }
-            using var diff = (actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs();
-            double max = diff.NumberOfElements == 0 ? 0 : diff.max().item<double>();
-            comparisons.Add(new TensorComparison(name, expected.shape, max, atol, double.IsNaN(max) ? "NaN in output" : null));
+            comparisons.Add(Compare(name, actual, expected, atol));
         }
         return new ReferenceCheckResult(comparisons, skipped);
+    }
+
+    static TensorComparison Compare(string name, Tensor actual, Tensor expected, double atol)
+    {
+        if (!actual.shape.SequenceEqual(expected.shape))
+            return new TensorComparison(name, expected.shape, double.NaN, atol,
+                $"shape [{string.Join(",", actual.shape)}] vs reference [{string.Join(",", expected.shape)}]");
+        using var diff = (actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs();
+        double max = diff.NumberOfElements == 0 ? 0 : diff.max().item<double>();
+        return new TensorComparison(name, expected.shape, max, atol, double.IsNaN(max) ? "NaN in output" : null);
     }
 }

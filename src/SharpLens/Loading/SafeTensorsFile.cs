@@ -112,11 +112,13 @@ public sealed class SafeTensorsFile : ITensorSource
         if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw new CheckpointFormatException($"{where}: data_offsets must be [begin, end]");
         var dtype = dt.GetString()!;
-        int es = ElementSize(dtype);
+        int es;
+        try { es = ElementSize(dtype); }
+        catch (CheckpointFormatException e) { throw new CheckpointFormatException($"{where}: {e.Message}"); }
         var shape = sh.EnumerateArray().Select(x => x.TryGetInt64(out var d) && d >= 0 ? d : throw new CheckpointFormatException($"{where}: bad dimension {x}")).ToArray();
         long begin = off[0].TryGetInt64(out var b) ? b : -1, end = off[1].TryGetInt64(out var en) ? en : -1;
         if (begin < 0 || end < begin) throw new CheckpointFormatException($"{where}: data_offsets [{off[0]},{off[1]}] are invalid");
-        if (end > dataLength) throw new CheckpointFormatException($"{where}: data_offsets end {end} is past the data buffer ({dataLength} bytes)");
+        if (end > dataLength) throw new CheckpointFormatException($"{where}: data_offsets end {end} is past the data buffer ({dataLength} bytes; truncated file?)");
         long numel = 1;
         foreach (var d in shape) numel = checked(numel * d);
         if ((end - begin) != numel * es)

@@ -1,4 +1,5 @@
 // LlamaForCausalLM config: the keys of transformers' LlamaConfig, with its class defaults.
+using System.Text.Json;
 using SharpLens.Loading;
 
 namespace SharpLens.Architectures.Llama;
@@ -72,4 +73,16 @@ public sealed record LlamaConfig
             throw new InvalidDataException($"{c.Path}: num_attention_heads ({cfg.NHeads}) must be a multiple of num_key_value_heads ({cfg.NKvHeads})");
         return cfg;
     }
+
+    /// <summary>config.json as transformers' save_pretrained writes it (sorted keys, 2-space indent).</summary>
+    public string ToJson() => JsonSerializer.Serialize(new SortedDictionary<string, object?>(StringComparer.Ordinal)
+    {
+        ["architectures"] = new[] { "LlamaForCausalLM" }, ["attention_bias"] = AttentionBias, ["bos_token_id"] = BosTokenId,
+        ["eos_token_id"] = EosTokenId, ["head_dim"] = DHead, ["hidden_act"] = HiddenAct, ["hidden_size"] = DModel,
+        ["intermediate_size"] = DMlp, ["max_position_embeddings"] = MaxPositions, ["mlp_bias"] = MlpBias, ["model_type"] = "llama",
+        ["num_attention_heads"] = NHeads, ["num_hidden_layers"] = NLayers, ["num_key_value_heads"] = NKvHeads,
+        ["rms_norm_eps"] = RmsNormEps, ["rope_scaling"] = RopeLinearFactor == 1.0 ? null
+            : new Dictionary<string, object> { ["rope_type"] = "linear", ["factor"] = RopeLinearFactor },
+        ["rope_theta"] = RopeTheta, ["tie_word_embeddings"] = TieWordEmbeddings, ["vocab_size"] = VocabSize,
+    }, new JsonSerializerOptions { WriteIndented = true });
 }

@@ -1,0 +1,74 @@
+// `sharplens data …`: writes the code datasets (closing-paren prompts, probe pairs) as JSONL with provenance.
+using System.CommandLine;
+using SharpLens.Code;
+using SharpLens.Code.Datasets;
+
+namespace SharpLens.Cli.Commands;
+
+internal static class DataCommand
+{
+    public static Command Create()
+    {
+        var data = new Command("data", "Generate code datasets as JSONL (closing-paren prompts, syntax probe pairs).");
+        data.Subcommands.Add(Parens());
+        data.Subcommands.Add(DataProbePairsCommand.Create());
+        return data;
+    }
+
+    static Command Parens()
+    {
+        var outOpt = new Option<string>("--out") { Description = "Output JSONL file.", Required = true };
+        var depthsOpt = new Option<string>("--depths") { Description = "Depths (closing parens in the label), e.g. 1-4 or 1,3.", DefaultValueFactory = _ => "1-4" };
+        var perDepthOpt = new Option<string>("--per-depth") { Description = "train/dev/test examples per depth.", DefaultValueFactory = _ => "350/150/150" };
+        var seedOpt = new Option<long>("--seed") { Description = "Random seed (same seed → byte-identical file).", DefaultValueFactory = _ => 0 };
+        var variantOpt = new Option<string>("--variant") { Description = "template | closed | mined.", DefaultValueFactory = _ => "template" };
+        variantOpt.AcceptOnlyFromAmong("template", "closed", "mined");
+        var maxClosedOpt = new Option<int>("--max-closed") { Description = "closed variant: parens already closed drawn from 1..N.", DefaultValueFactory = _ => 3 };
+        var sourceOpt = new Option<string?>("--source") { Description = "mined variant: directory of source files." };
+        var langOpt = new Option<string>("--lang") { Description = "mined variant: language name, or 'all'.", DefaultValueFactory = _ => "python" };
+        var contextOpt = new Option<int>("--context-lines") { Description = "mined variant: lines of context in the prompt.", DefaultValueFactory = _ => 40 };
+        var maxFilesOpt = new Option<int>("--max-files") { Description = "mined variant: read at most this many files.", DefaultValueFactory = _ => int.MaxValue };
+
+        var cmd = new Command("parens", "Closing-parenthesis prompts: the study template, the already-closed variant, or sites mined from real code.");
+        foreach (var o in new Option[] { outOpt, depthsOpt, perDepthOpt, seedOpt, variantOpt, maxClosedOpt, sourceOpt, langOpt, contextOpt, maxFilesOpt })
+            cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                var output = parse.GetValue(outOpt)!;
+                var depths = ParensDataset.ParseDepths(parse.GetValue(depthsOpt)!);
+                var sizes = SplitSizes.Parse(parse.GetValue(perDepthOpt)!);
+                var seed = parse.GetValue(seedOpt);
+                var variant = parse.GetValue(variantOpt)!;
+                IReadOnlyList<ParensExample> examples;
+                if (variant == "mined")
+                {
+                    var source = parse.GetValue(sourceOpt) ?? throw new ArgumentException("--variant mined expects --source DIR, found none");
+                    var lang = parse.GetValue(langOpt)!;
+                    var languages = lang == "all" ? Array.Empty<Language>() : [Language.FromName(lang)];
+                    var (mined, report) = MinedParens.Mine(source, languages, depths, sizes, seed, parse.GetValue(contextOpt), parse.GetValue(maxFilesOpt));
+                    examples = mined;
+                    Console.Error.WriteLine($"read {report.Scan.Read} files ({report.Scan.BytesRead / 1e6:F1} MB); skipped {report.Scan.SkippedNotUtf8} not UTF-8, " +
+                        $"{report.Scan.SkippedTooLarge} too large, {report.Scan.SkippedUnreadable} unreadable, {report.FilesWithParseErrors} with parse errors");
+                    foreach (var d in depths)
+                        Console.Error.WriteLine($"depth {d}: {report.SitesPerDepth[d]} sites found" +
+                            (report.Shortfall.TryGetValue(d, out var s) ? $", SHORT by {s} of {sizes.Total} requested" : ""));
+                }
+                else
+                {
+                    examples = ParensDataset.Generate(depths, sizes, seed, variant == "closed", parse.GetValue(maxClosedOpt));
+                }
+                Jsonl.Write(output, examples, ParensExample.WriteJson);
+                Console.Error.WriteLine($"wrote {examples.Count} {variant} examples to {output}");
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or DirectoryNotFoundException)
+            {
+                Console.Error.WriteLine("error: " + e.Message);
+                return 2;
+            }
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,142 @@
+// `sharplens tokenize <dir> (--text TEXT | --jsonl FILE) [--json]`: tokens, ids and character spans; never starts libtorch.
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using SharpLens.Tokenization;
+using Spectre.Console;
+
+namespace SharpLens.Cli.Commands;
+
+internal static class TokenizeCommand
+{
+    public static Command Create()
+    {
+        var dir = new Argument<string>("model-or-tokenizer-dir") { Description = "Folder with tokenizer.json, tokenizer.model or vocab.json + merges.txt" };
+        var text = new Option<string?>("--text") { Description = "Text to tokenize" };
+        var jsonl = new Option<string?>("--jsonl") { Description = "JSONL file ('-' for stdin) of {\"text\": …, \"add_special_tokens\": true|false}; writes one {\"text\",\"ids\",\"offsets\"} line per input" };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table (with --text)" };
+        var command = new Command("tokenize", "Tokenize text exactly as the model's tokenizer does, with character offsets");
+        command.Arguments.Add(dir);
+        command.Options.Add(text);
+        command.Options.Add(jsonl);
+        command.Options.Add(json);
+        command.SetAction(parse => Run(parse.GetValue(dir)!, parse.GetValue(text), parse.GetValue(jsonl), parse.GetValue(json), Console.In, Console.Out, Console.Error));
+        return command;
+    }
+
+    internal static readonly JsonSerializerOptions OutputJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Runs the command; returns 0, or 2 with a message on stderr for bad input.</summary>
+    internal static int Run(string dir, string? text, string? jsonl, bool json, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        if ((text == null) == (jsonl == null)) { stderr.WriteLine("tokenize: give exactly one of --text TEXT or --jsonl FILE"); return 2; }
+        Tokenizer tokenizer;
+        try { tokenizer = Tokenizer.Load(dir); }
+        catch (Exception ex) when (ex is IOException or FormatException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            stderr.WriteLine($"tokenize: cannot load a tokenizer from {dir}: {ex.Message}");
+            return 2;
+        }
+        if (jsonl != null) return RunJsonl(tokenizer, jsonl, stdin, stdout, stderr);
+        var encoding = tokenizer.Encode(text!);
+        if (json)
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(new
+            {
+                text,
+                ids = encoding.Ids,
+                tokens = encoding.Tokens,
+                offsets = encoding.Offsets.Select(o => new[] { o.Start, o.End }),
+            }, OutputJson));
+            return 0;
+        }
+        var table = new Table().AddColumns("index", "token", "id", "span", "text");
+        for (int i = 0; i < encoding.Count; i++)
+        {
+            var (s, e) = encoding.Offsets[i];
+            table.AddRow(new Text(i.ToString()), new Text(Visible(encoding.Tokens[i])), new Text(encoding.Ids[i].ToString()),
+                new Text($"[{s}, {e})"), new Text(Visible(text!.Substring(s, e - s))));
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
+        console.Write(table);
+        console.WriteLine($"{encoding.Count} tokens from {tokenizer.Source}");
+        return 0;
+    }
+
+    static int RunJsonl(Tokenizer tokenizer, string path, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        var name = path == "-" ? "<stdin>" : path;
+        var inputs = new List<(string Text, bool Add)>();
+        try
+        {
+            using var reader = path == "-" ? null : new StreamReader(path, System.Text.Encoding.UTF8);
+            var source = reader ?? stdin;
+            int lineNo = 0;
+            for (var line = source.ReadLine(); line != null; line = source.ReadLine())
+            {
+                lineNo++;
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                if (!TryParseInput(line, out var input, out var error)) { stderr.WriteLine($"tokenize: {name}:{lineNo}: {error}"); return 2; }
+                inputs.Add(input);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"tokenize: cannot read {name}: {ex.Message}");
+            return 2;
+        }
+        foreach (var (t, add) in inputs)
+        {
+            var e = tokenizer.Encode(t, add);
+            var offsets = new int[e.Count][];
+            for (int i = 0; i < e.Count; i++) offsets[i] = [e.Offsets[i].Start, e.Offsets[i].End];
+            stdout.WriteLine(JsonSerializer.Serialize(new { text = t, ids = e.Ids, offsets }, OutputJson));
+        }
+        stdout.Flush();
+        return 0;
+    }
+
+    static bool TryParseInput(string line, out (string Text, bool Add) input, out string error)
+    {
+        input = default; error = "";
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(line); }
+        catch (JsonException ex) { error = $"malformed JSON ({ex.Message})"; return false; }
+        using (doc)
+        {
+            try { return TryReadInput(doc.RootElement, out input, out error); }
+            catch (InvalidOperationException)
+            {
+                // System.Text.Json refuses "\ud800"-style lone surrogates; treat them as U+FFFD (the library's rule).
+                using var fixedDoc = JsonDocument.Parse(LoneSurrogateEscape.Replace(line, "\\ufffd"));
+                return TryReadInput(fixedDoc.RootElement, out input, out error);
+            }
+        }
+    }
+
+    static readonly System.Text.RegularExpressions.Regex LoneSurrogateEscape = new(
+        @"(?<!\\)(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})");
+
+    static bool TryReadInput(JsonElement root, out (string Text, bool Add) input, out string error)
+    {
+        input = default; error = "";
+        {
+            if (root.ValueKind != JsonValueKind.Object) { error = $"expected a JSON object, found {root.ValueKind}"; return false; }
+            if (!root.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
+            {
+                error = "expected a string \"text\" field";
+                return false;
+            }
+            bool add = true;   // transformers' encode default
+            if (root.TryGetProperty("add_special_tokens", out var a))
+            {
+                if (a.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null)) { error = $"expected \"add_special_tokens\" to be true or false, found {a.GetRawText()}"; return false; }
+                add = a.ValueKind != JsonValueKind.False;
+            }
+            input = (t.GetString()!, add);
+            return true;
+        }
+    }
+
+    static string Visible(string s) => s.Replace("\n", "\\n").Replace("\r", "\\r").Replace("\t", "\\t");
+}

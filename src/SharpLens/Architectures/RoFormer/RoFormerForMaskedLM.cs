@@ -1,0 +1,195 @@
+// RoFormerForMaskedLM: the RoCoder-style encoder baseline (BERT post-LN encoder + rotary q/k + MLM head), TL hook names.
+// Reference: HF transformers modeling_roformer.py (RoFormerEmbeddings, RoFormerModel, RoFormerOnlyMLMHead; eager).
+// Deviation: rotary positions come from the attention mask (cumsum − 1) instead of 0..T−1, so left padding is invariant
+// even with rotary_value; identical to HF for unpadded inputs (and, for q·k alone, RoPE is shift-invariant anyway).
+using SharpLens.Hooks;
+using SharpLens.Loading;
+using SharpLens.Nn;
+using TorchSharp;
+using ModuleList = TorchSharp.Modules.ModuleList<SharpLens.Architectures.RoFormer.RoFormerLayer>;
+using Parameter = TorchSharp.Modules.Parameter;
+using static TorchSharp.torch;
+
+namespace SharpLens.Architectures.RoFormer;
+
+/// <summary>
+/// LN(word + token_type(0)) [→ embeddings_project] → L × RoFormerLayer → cls.predictions (dense, act, LayerNorm, tied
+/// decoder + bias). No final norm and no linear readout (<see cref="HookedModel.Readout"/> is null).
+/// </summary>
+public sealed class RoFormerForMaskedLM : HookedModel
+{
+    public readonly RoFormerModel roformer;
+    public readonly RoFormerOnlyMLMHead cls;
+    readonly HookPoint hEmbed, hTokenTypeEmbed, hLmHeadNormalized;
+    readonly Func<Tensor, Tensor> act;
+
+    public RoFormerConfig Config { get; }
+    public override ModelInfo Info { get; }
+
+    RoFormerForMaskedLM(RoFormerConfig c) : base("RoFormerForMaskedLM")
+    {
+        Config = c;
+        hEmbed = Point(HookName.Embed, "[batch, pos, d_embed]");
+        hTokenTypeEmbed = Point(HookName.Of(Site.TokenTypeEmbed), "[batch, pos, d_embed]");
+        roformer = new RoFormerModel(c, (layer, site, shape) => Point(HookName.Of(site, layer), shape));
+        hLmHeadNormalized = Point(HookName.Of(Site.LmHeadNormalized), "[batch, pos, d_embed]");
+        cls = new RoFormerOnlyMLMHead(c);
+        act = Activations.Get(c.HiddenAct, "config.json");
+        Info = new ModelInfo
+        {
+            Architecture = "RoFormerForMaskedLM", ModelType = "roformer", NLayers = c.NLayers, DModel = c.DModel, DVocab = c.VocabSize,
+            NHeads = c.NHeads, NKvHeads = c.NHeads, DHead = c.DHead, DMlp = c.DMlp, MaxPositions = c.MaxPositions, IsCausal = false,
+            Extra = new Dictionary<string, object> { ["d_embed"] = c.DEmbed, ["rotary_value"] = c.RotaryValue },
+        };
+        RegisterComponents();
+    }
+
+    /// <summary>Builds the model and its checkpoint map from a config.</summary>
+    public static Architecture Create(HfConfig config) => Create(RoFormerConfig.From(config));
+
+    /// <summary>Builds the model (parameters uninitialised) and its checkpoint map from a typed config.</summary>
+    public static Architecture Create(RoFormerConfig c)
+    {
+        var m = new RoFormerForMaskedLM(c);
+        var map = CheckpointMap.Identity
+            .Tie("cls.predictions.decoder.bias", "cls.predictions.bias")
+            .Ignore(k => k == "roformer.encoder.embed_positions.weight", "sinusoidal rotary table (recomputed)");
+        if (c.TieWordEmbeddings) map.Tie("cls.predictions.decoder.weight", "roformer.embeddings.word_embeddings.weight");
+        return new Architecture(m, map);
+    }
+
+    Tensor DecoderWeight => cls.predictions.decoder?.weight ?? roformer.embeddings.word_embeddings.weight;  // [d_vocab, d_embed]
+
+    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
+    {
+        using var scope = NewDisposeScope();
+        long b = inputIds.shape[0], p = inputIds.shape[1];
+        var e = roformer.embeddings;
+        var word = hEmbed.Run(e.word_embeddings.forward(inputIds));                         // [batch, pos, d_embed]
+        var type = hTokenTypeEmbed.Run(e.token_type_embeddings.forward(zeros_like(inputIds)));
+        var x = e.LayerNorm.forward(word + type);
+        if (roformer.embeddings_project is Linear proj) x = proj.forward(x);                // [batch, pos, d_model]
+        var positions = Masks.PositionIds(attentionMask, b, p, x.device);                   // [batch, pos]
+        var (cos, sin) = RotaryInterleaved.Angles(positions, Config.DHead, x.dtype);        // [batch, pos, d_head]
+        var allowed = Masks.Allowed(attentionMask, b, p, causal: false, x.device);          // [batch|1, 1, pos, pos]
+        foreach (var layer in roformer.Layers)
+            x = layer.Forward(x, cos, sin, allowed);
+        var t = cls.predictions.transform;
+        var h = hLmHeadNormalized.Run(t.LayerNorm.forward(act(t.dense.forward(x))));       // [batch, pos, d_embed]
+        var logits = nn.functional.linear(h, DecoderWeight, cls.predictions.bias);          // [batch, pos, d_vocab]
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>HF's <c>roformer.encoder.embed_positions.weight</c> for this config, for writing HF-loadable checkpoints.</summary>
+    public Tensor EmbedPositionsTable() => RotaryInterleaved.SinusoidalTable(Config.MaxPositions, Config.DHead);
+
+    /// <summary>
+    /// HF RoFormerPreTrainedModel._init_weights: normal(0, std) for Linear and Embedding weights (the pad row of the word
+    /// embeddings zeroed), zero biases (cls.predictions.bias included), unit LayerNorms.
+    /// </summary>
+    public void InitWeights(double std, Generator? generator = null)
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.Contains("LayerNorm."))
+            {
+                if (name.EndsWith(".weight", StringComparison.Ordinal)) p.fill_(1.0);
+                else p.zero_();
+            }
+            else if (name.EndsWith("bias", StringComparison.Ordinal)) p.zero_();
+            else p.normal_(0, std, generator);
+        }
+        if (Config.PadTokenId is int pad && pad >= 0 && pad < Config.VocabSize) roformer.embeddings.word_embeddings.weight[pad].zero_();
+    }
+}
+
+/// <summary>HF RoFormerModel: embeddings, embeddings_project (only when embedding_size ≠ hidden_size), encoder.</summary>
+public sealed class RoFormerModel : nn.Module
+{
+    public readonly RoFormerEmbeddings embeddings;
+    public readonly Linear? embeddings_project;
+    public readonly RoFormerEncoder encoder;
+
+    public RoFormerModel(RoFormerConfig c, Func<int, HookSite, string, HookPoint> hook) : base("roformer")
+    {
+        embeddings = new RoFormerEmbeddings(c);
+        if (c.DEmbed != c.DModel) embeddings_project = new Linear(c.DEmbed, c.DModel, true);
+        encoder = new RoFormerEncoder(c, hook);
+        RegisterComponents();
+    }
+
+    public IEnumerable<RoFormerLayer> Layers => encoder.layer;
+}
+
+/// <summary>HF RoFormerEmbeddings: word and token type embeddings (no absolute positions), LayerNorm.</summary>
+public sealed class RoFormerEmbeddings : nn.Module
+{
+    public readonly Embedding word_embeddings, token_type_embeddings;
+    public readonly LayerNorm LayerNorm;
+
+    public RoFormerEmbeddings(RoFormerConfig c) : base("embeddings")
+    {
+        word_embeddings = new Embedding(c.VocabSize, c.DEmbed);
+        token_type_embeddings = new Embedding(c.TypeVocabSize, c.DEmbed);
+        LayerNorm = new LayerNorm(c.DEmbed, c.LayerNormEps);
+        RegisterComponents();
+    }
+}
+
+/// <summary>HF RoFormerEncoder: the layer list (its embed_positions table is recomputed, not a parameter here).</summary>
+public sealed class RoFormerEncoder : nn.Module
+{
+    public readonly ModuleList layer;
+
+    public RoFormerEncoder(RoFormerConfig c, Func<int, HookSite, string, HookPoint> hook) : base("encoder")
+    {
+        layer = new ModuleList();
+        for (int l = 0; l < c.NLayers; l++)
+        {
+            int i = l;
+            layer.Add(new RoFormerLayer(c, i, (site, shape) => hook(i, site, shape)));
+        }
+        RegisterComponents();
+    }
+}
+
+/// <summary>HF RoFormerOnlyMLMHead: <c>predictions</c>.</summary>
+public sealed class RoFormerOnlyMLMHead : nn.Module
+{
+    public readonly RoFormerLMPredictionHead predictions;
+    public RoFormerOnlyMLMHead(RoFormerConfig c) : base("cls")
+    {
+        predictions = new RoFormerLMPredictionHead(c);
+        RegisterComponents();
+    }
+}
+
+/// <summary>HF RoFormerLMPredictionHead: transform (dense d_model→d_embed, LayerNorm), bias, decoder (tied unless configured).</summary>
+public sealed class RoFormerLMPredictionHead : nn.Module
+{
+    public readonly RoFormerPredictionHeadTransform transform;
+    public readonly Linear? decoder;
+    public readonly Parameter bias;
+
+    public RoFormerLMPredictionHead(RoFormerConfig c) : base("predictions")
+    {
+        transform = new RoFormerPredictionHeadTransform(c);
+        if (!c.TieWordEmbeddings) decoder = new Linear(c.DEmbed, c.VocabSize, false);
+        bias = new Parameter(empty(c.VocabSize));
+        RegisterComponents();
+    }
+}
+
+/// <summary>HF RoFormerPredictionHeadTransform: dense (d_model → d_embed), hidden_act, LayerNorm.</summary>
+public sealed class RoFormerPredictionHeadTransform : nn.Module
+{
+    public readonly Linear dense;
+    public readonly LayerNorm LayerNorm;
+    public RoFormerPredictionHeadTransform(RoFormerConfig c) : base("transform")
+    {
+        dense = new Linear(c.DModel, c.DEmbed, true);
+        LayerNorm = new LayerNorm(c.DEmbed, c.LayerNormEps);
+        RegisterComponents();
+    }
+}

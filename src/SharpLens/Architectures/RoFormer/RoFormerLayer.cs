@@ -1,0 +1,84 @@
+// One RoFormer encoder layer (post-LN, rotary q/k) with its hook sites. Reference: HF RoFormerLayer / RoFormerSelfAttention.
+using SharpLens.Hooks;
+using SharpLens.Nn;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpLens.Architectures.RoFormer;
+
+/// <summary>
+/// x → mid = LN(attn(x) + x) → LN(mlp(mid) + mid), attention with RoFormer's interleaved rotary q and k (and v when
+/// rotary_value; hook_v is v before that rotation). hook_resid_mid is the first LayerNorm's output (the MLP input) and
+/// hook_resid_post the second's; hook_attn_out / hook_mlp_out are taken before the residual add and the norm.
+/// </summary>
+public sealed class RoFormerLayer : nn.Module
+{
+    public readonly BertAttentionWeights attention;
+    public readonly BertIntermediateWeights intermediate;
+    public readonly BertDenseNormWeights output;
+    readonly HookPoint residPre, hq, hk, hv, hRotQ, hRotK, hScores, hPattern, hZ, hResult, attnOut, ln1Scale, residMid;
+    readonly HookPoint mlpPre, mlpPost, mlpOut, ln2Scale, residPost;
+    readonly Func<Tensor, Tensor> act;
+    readonly int nHeads, dHead;
+    readonly bool rotaryValue;
+
+    public RoFormerLayer(RoFormerConfig c, int layer, Func<HookSite, string, HookPoint> hook) : base($"layer.{layer}")
+    {
+        nHeads = c.NHeads; dHead = c.DHead; rotaryValue = c.RotaryValue;
+        act = Activations.Get(c.HiddenAct, "config.json");
+        residPre = hook(Site.ResidPre, "[batch, pos, d_model]");
+        hq = hook(Site.Q, "[batch, pos, head, d_head]");
+        hk = hook(Site.K, "[batch, pos, head, d_head]");
+        hv = hook(Site.V, "[batch, pos, head, d_head]");
+        hRotQ = hook(Site.RotQ, "[batch, pos, head, d_head]");
+        hRotK = hook(Site.RotK, "[batch, pos, head, d_head]");
+        hScores = hook(Site.AttnScores, "[batch, head, query_pos, key_pos]");
+        hPattern = hook(Site.Pattern, "[batch, head, query_pos, key_pos]");
+        hZ = hook(Site.Z, "[batch, pos, head, d_head]");
+        hResult = hook(Site.Result, "[batch, pos, head, d_model]");
+        attnOut = hook(Site.AttnOut, "[batch, pos, d_model]");
+        ln1Scale = hook(Site.Ln1Scale, "[batch, pos, 1]");
+        residMid = hook(Site.ResidMid, "[batch, pos, d_model]");
+        mlpPre = hook(Site.MlpPre, "[batch, pos, d_mlp]");
+        mlpPost = hook(Site.MlpPost, "[batch, pos, d_mlp]");
+        mlpOut = hook(Site.MlpOut, "[batch, pos, d_model]");
+        ln2Scale = hook(Site.Ln2Scale, "[batch, pos, 1]");
+        residPost = hook(Site.ResidPost, "[batch, pos, d_model]");
+        attention = new BertAttentionWeights(c.DModel, c.LayerNormEps);
+        intermediate = new BertIntermediateWeights(c.DModel, c.DMlp);
+        output = new BertDenseNormWeights(c.DMlp, c.DModel, c.LayerNormEps);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed)                // x: [batch, pos, d_model]
+    {
+        x = residPre.Run(x);
+        var a = attnOut.Run(Attention(x, cos, sin, allowed));                              // [batch, pos, d_model]
+        var ln1 = attention.output.LayerNorm;
+        var sum1 = a + x;
+        var mid = residMid.Run(ln1.Apply(sum1, ln1Scale.Run(ln1.Scale(sum1))));            // [batch, pos, d_model]
+        var pre = mlpPre.Run(intermediate.dense.forward(mid));                              // [batch, pos, d_mlp]
+        var post = mlpPost.Run(act(pre));
+        var m = mlpOut.Run(output.dense.forward(post));                                     // [batch, pos, d_model]
+        var ln2 = output.LayerNorm;
+        var sum2 = m + mid;
+        return residPost.Run(ln2.Apply(sum2, ln2Scale.Run(ln2.Scale(sum2))));
+    }
+
+    Tensor Attention(Tensor x, Tensor cos, Tensor sin, Tensor allowed)                     // x: [batch, pos, d_model]
+    {
+        long b = x.shape[0], p = x.shape[1];
+        var w = attention.self;
+        var q = hq.Run(w.query.forward(x).view(b, p, nHeads, dHead));                      // [batch, pos, head, d_head]
+        var k = hk.Run(w.key.forward(x).view(b, p, nHeads, dHead));
+        var v = hv.Run(w.value.forward(x).view(b, p, nHeads, dHead));
+        q = hRotQ.Run(RotaryInterleaved.Apply(q, cos, sin));
+        k = hRotK.Run(RotaryInterleaved.Apply(k, cos, sin));
+        if (rotaryValue) v = RotaryInterleaved.Apply(v, cos, sin);
+        var scores = q.transpose(1, 2).matmul(k.permute(0, 2, 3, 1)) / Math.Sqrt(dHead);   // [batch, head, q, k]
+        scores = hScores.Run(Masks.Apply(scores, allowed));
+        var pattern = hPattern.Run(scores.softmax(-1));                                     // [batch, head, q, k]
+        var z = hZ.Run(pattern.matmul(v.transpose(1, 2)).transpose(1, 2));                 // [batch, pos, head, d_head]
+        return AttentionOutput.Project(z, attention.output.dense, hResult);                 // [batch, pos, d_model]
+    }
+}

@@ -1,0 +1,74 @@
+// RobertaForMaskedLM config: the keys of transformers' RobertaConfig, with its class defaults.
+using System.Text.Json;
+using SharpLens.Loading;
+
+namespace SharpLens.Architectures.Roberta;
+
+/// <summary>RobertaConfig (Reference: transformers configuration_roberta.py). Absent keys take the class defaults.</summary>
+public sealed record RobertaConfig
+{
+    public required int VocabSize { get; init; }              // vocab_size
+    public required int DModel { get; init; }                 // hidden_size
+    public required int NLayers { get; init; }                // num_hidden_layers
+    public required int NHeads { get; init; }                 // num_attention_heads
+    public required int DMlp { get; init; }                   // intermediate_size
+    public required string HiddenAct { get; init; }           // hidden_act (the encoder MLP; the MLM head always uses exact GELU)
+    public required int MaxPositions { get; init; }           // max_position_embeddings (includes the pad_token_id + 1 offset)
+    public required int TypeVocabSize { get; init; }          // type_vocab_size
+    public required double LayerNormEps { get; init; }        // layer_norm_eps
+    public required int PadTokenId { get; init; }             // pad_token_id (also the position offset)
+    public required bool TieWordEmbeddings { get; init; }     // tie_word_embeddings
+    public double InitializerRange { get; init; } = 0.02;
+    public double HiddenDropoutProb { get; init; } = 0.1;
+    public double AttentionProbsDropoutProb { get; init; } = 0.1;
+    public int? BosTokenId { get; init; } = 0;
+    public int? EosTokenId { get; init; } = 2;
+
+    public int DHead => DModel / NHeads;
+
+    public static RobertaConfig From(HfConfig c)
+    {
+        c.RequireOneOf("position_embedding_type", "absolute");
+        if (c.Bool("is_decoder", false))
+            throw new NotSupportedException($"{c.Path}: is_decoder = true is not supported (RobertaForMaskedLM is a bidirectional encoder)");
+        if (c.Bool("add_cross_attention", false))
+            throw new NotSupportedException($"{c.Path}: add_cross_attention = true is not supported");
+        var cfg = new RobertaConfig
+        {
+            VocabSize = c.Int("vocab_size", 50265),
+            DModel = c.Int("hidden_size", 768),
+            NLayers = c.Int("num_hidden_layers", 12),
+            NHeads = c.Int("num_attention_heads", 12),
+            DMlp = c.Int("intermediate_size", 3072),
+            HiddenAct = c.String("hidden_act", "gelu")!,
+            MaxPositions = c.Int("max_position_embeddings", 512),
+            TypeVocabSize = c.Int("type_vocab_size", 2),
+            LayerNormEps = c.Double("layer_norm_eps", 1e-12),
+            PadTokenId = c.Json.ContainsKey("pad_token_id") ? c.IntOrNull("pad_token_id")
+                ?? throw new InvalidDataException($"{c.Path}: pad_token_id is null; RoBERTa positions need it") : 1,
+            TieWordEmbeddings = c.Bool("tie_word_embeddings", true),
+            InitializerRange = c.Double("initializer_range", 0.02),
+            HiddenDropoutProb = c.Double("hidden_dropout_prob", 0.1),
+            AttentionProbsDropoutProb = c.Double("attention_probs_dropout_prob", 0.1),
+            BosTokenId = c.Json.ContainsKey("bos_token_id") ? c.IntOrNull("bos_token_id") : 0,
+            EosTokenId = c.Json.ContainsKey("eos_token_id") ? c.IntOrNull("eos_token_id") : 2,
+        };
+        if (cfg.DModel % cfg.NHeads != 0)
+            throw new InvalidDataException($"{c.Path}: hidden_size ({cfg.DModel}) must be a multiple of num_attention_heads ({cfg.NHeads})");
+        if (cfg.TypeVocabSize < 1) throw new InvalidDataException($"{c.Path}: type_vocab_size must be ≥ 1, found {cfg.TypeVocabSize}");
+        Nn.Activations.Get(cfg.HiddenAct, c.Path);
+        return cfg;
+    }
+
+    /// <summary>config.json as transformers' save_pretrained writes it (sorted keys, 2-space indent).</summary>
+    public string ToJson() => JsonSerializer.Serialize(new SortedDictionary<string, object?>(StringComparer.Ordinal)
+    {
+        ["architectures"] = new[] { "RobertaForMaskedLM" }, ["attention_probs_dropout_prob"] = AttentionProbsDropoutProb,
+        ["bos_token_id"] = BosTokenId, ["classifier_dropout"] = null, ["eos_token_id"] = EosTokenId, ["hidden_act"] = HiddenAct,
+        ["hidden_dropout_prob"] = HiddenDropoutProb, ["hidden_size"] = DModel, ["initializer_range"] = InitializerRange,
+        ["intermediate_size"] = DMlp, ["layer_norm_eps"] = LayerNormEps, ["max_position_embeddings"] = MaxPositions,
+        ["model_type"] = "roberta", ["num_attention_heads"] = NHeads, ["num_hidden_layers"] = NLayers,
+        ["pad_token_id"] = PadTokenId, ["position_embedding_type"] = "absolute", ["tie_word_embeddings"] = TieWordEmbeddings,
+        ["type_vocab_size"] = TypeVocabSize, ["use_cache"] = true, ["vocab_size"] = VocabSize,
+    }, new JsonSerializerOptions { WriteIndented = true });
+}

@@ -1,0 +1,39 @@
+// A model's summary as a record (rendered by the CLI as tables or JSON).
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SharpLens.Reports;
+
+/// <summary>Shared JSON settings for reports: camel-case off (snake-ish names are given explicitly), indented, NaN as strings.</summary>
+public static class ReportJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}
+
+/// <summary>One hook in a summary.</summary>
+public sealed record HookSummary(string Name, string Shape);
+
+/// <summary>What `inspect` shows.</summary>
+public sealed record ModelSummary(
+    string Architecture, long Parameters, string DType, long ParameterBytes,
+    IReadOnlyDictionary<string, object> Dimensions, string? Load, IReadOnlyList<HookSummary> Hooks)
+{
+    public static ModelSummary Of(HookedModel model)
+    {
+        long n = 0, bytes = 0;
+        foreach (var p in model.parameters()) { n += p.NumberOfElements; bytes += p.NumberOfElements * p.ElementSize; }
+        var i = model.Info;
+        var dims = new Dictionary<string, object> { ["n_layers"] = i.NLayers, ["d_model"] = i.DModel, ["d_vocab"] = i.DVocab };
+        if (i.NHeads > 0) { dims["n_heads"] = i.NHeads; dims["n_kv_heads"] = i.NKvHeads; dims["d_head"] = i.DHead; }
+        if (i.DMlp > 0) dims["d_mlp"] = i.DMlp;
+        if (i.MaxPositions is int mp) dims["max_positions"] = mp;
+        foreach (var (k, v) in i.Extra) dims[k] = v;
+        return new ModelSummary(i.Architecture, n, model.DType.ToString(), bytes, dims, model.LoadReport?.ToString(),
+            model.HookCatalog.Select(h => new HookSummary(h.Name.ToString(), h.Shape)).ToList());
+    }
+}
