@@ -7,5 +7,6 @@ internal static class BenchCatalog
     {
         ["core"] = CoreBench.Run,
         ["code"] = CodeBench.Run,
+        ["train"] = TrainBench.Run,
     };
 }

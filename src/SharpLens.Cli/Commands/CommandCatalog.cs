@@ -14,5 +14,6 @@ internal static class CommandCatalog
         yield return DataCommand.Create();
         yield return SsmKernelsCommand.Create();
         yield return TrainCommand.Create();
+        yield return FinetuneCommand.Create();
     }
 }

@@ -39,9 +39,10 @@ internal static class TrainCommand
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores); resume bit-exactly with the same number" };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (refused if it belongs to another run)" };
         var evalParens = new Option<int>("--eval-parens") { Description = "After a clm run, greedy accuracy on N closing-paren prompts per depth 1–4 (0 = skip)", DefaultValueFactory = _ => 200 };
+        var exportOnly = new Option<bool>("--export-only") { Description = "With --resume: write the HF folder from the checkpoint (e.g. of a stopped run) without training further" };
         var evalOnly = new Option<bool>("--eval-only") { Description = "Only run the closing-paren evaluation on the model already saved in --out" };
         foreach (var o in new Option[] { arch, objective, corpus, glob, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
-                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly })
+                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly })
             cmd.Options.Add(o);
 
         cmd.SetAction(parse =>
@@ -75,7 +76,7 @@ internal static class TrainCommand
                 }
                 var tok = TrainTokenizers.Load(tokDir);
                 var cache = TokenCache.OpenOrBuild(corpusDir, pattern, tok, parse.GetValue(cacheDir) ?? Path.Combine(output, "token_cache"), Console.Error.WriteLine);
-                int code = Run(options, tok, cache, output, parse.GetValue(resume));
+                int code = Run(options, tok, cache, output, parse.GetValue(resume), parse.GetValue(exportOnly));
                 if (code == 0 && options.Objective == Objective.Clm && parse.GetValue(evalParens) > 0) EvalParens(output, tok, parse.GetValue(evalParens));
                 return code;
             }
@@ -89,7 +90,7 @@ internal static class TrainCommand
         return cmd;
     }
 
-    static int Run(TrainOptions options, TrainTokenizer tok, TokenCache cache, string output, bool resume)
+    static int Run(TrainOptions options, TrainTokenizer tok, TokenCache cache, string output, bool resume, bool exportOnly)
     {
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; RequestStop(stop); };
@@ -107,7 +108,7 @@ internal static class TrainCommand
                     lastPrinted = p.Step;
                     Console.WriteLine($"step {p.Step}/{p.TotalSteps}  tokens {p.Tokens:N0}  loss {p.Loss:F4}  lr {p.Lr:G3}  {p.TokensPerSecond:F0} tok/s  " +
                                       $"elapsed {p.Elapsed:hh\\:mm\\:ss}  eta {Eta(p):hh\\:mm\\:ss}");
-                }, stop.Token, Console.WriteLine);
+                }, stop.Token, Console.WriteLine, exportOnly: exportOnly);
             }
             else
             {
@@ -121,7 +122,7 @@ internal static class TrainCommand
                         {
                             task.Value = p.Step;
                             task.Description = $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:F0} tok/s eta {Eta(p):hh\\:mm\\:ss}";
-                        }, stop.Token, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
+                        }, stop.Token, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), exportOnly: exportOnly);
                     });
             }
             if (result.Stopped)

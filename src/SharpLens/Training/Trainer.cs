@@ -32,14 +32,16 @@ public static class Trainer
     public static string CheckpointPath(string outDir) => Path.Combine(outDir, "checkpoint", TrainCheckpoint.FileName);
 
     /// <summary>
-    /// Runs the training described by <paramref name="o"/>. Deterministic: same options, cache and thread count give
+    /// Runs the training described by <paramref name="o"/> (with <paramref name="exportOnly"/>, only writes the HF
+    /// folder of a resumed checkpoint, e.g. of a run stopped early). Deterministic: same options, cache and thread count give
     /// the same weights bit for bit, and a run resumed from its checkpoint equals the uninterrupted run.
     /// </summary>
     public static TrainResult Run(TrainOptions o, TrainTokenizer tokenizer, TokenCache cache, string outDir, bool resume,
         Action<TrainProgress>? progress = null, CancellationToken stop = default, Action<string>? log = null,
-        Action<long, Batch>? onBatch = null)
+        Action<long, Batch>? onBatch = null, bool exportOnly = false)
     {
         o.Validate();
+        if (exportOnly && !resume) throw new ArgumentException("exporting a checkpoint without training needs --resume (the checkpoint to export)");
         ModelFactory.RequireAvailable(o.Arch);
         torch.set_num_threads(o.Threads ?? Environment.ProcessorCount);
         var ckptPath = CheckpointPath(outDir);
@@ -78,7 +80,7 @@ public static class Trainer
         bool stopped = false;
         void Checkpoint() => TrainCheckpoint.Save(ckptPath, model, optimizer,
             expected with { Step = step, DataStep = step, TokensSeen = step * o.TokensPerStep });
-        while (step < total)
+        while (!exportOnly && step < total)
         {
             double lr = LrSchedule.At(step, total, o.Lr, o.MinLr, o.Warmup);
             var batch = data.BatchAt(step);
@@ -104,7 +106,7 @@ public static class Trainer
                 trainLog.SavePlot(Path.Combine(outDir, "loss.png"), $"{model.Info.Architecture} ({o.Objective.ToString().ToLowerInvariant()})");
             }
         }
-        Checkpoint();
+        if (!exportOnly) Checkpoint();
         trainLog.SavePlot(Path.Combine(outDir, "loss.png"), $"{model.Info.Architecture} ({o.Objective.ToString().ToLowerInvariant()})");
         if (!stopped)
         {
