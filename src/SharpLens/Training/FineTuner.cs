@@ -79,9 +79,10 @@ public static class FineTuner
                 for (int j = 0; j < len; j++) { ids[i * len + j] = j < rows[i].Length ? rows[i][j] : pad; m[i * len + j] = j < rows[i].Length ? 1 : 0; }
             mask = tensor(m, [rows.Count, len]);
             Tensor? h = null;
-            using (model.Hooks.Add(hook, (act, _) => { h = act; return null; }))
+            using (model.Hooks.Add(hook, (act, _) => { h = act.DetachFromDisposeScope(); return null; }))   // Forward's scope would free it
                 model.Forward(tensor(ids, [rows.Count, len]), mask);
-            return h ?? throw new InvalidOperationException($"{info.Architecture} did not fire {hook}");
+            if (h is null) throw new InvalidOperationException($"{info.Architecture} did not fire {hook}");
+            using (h) return h.alias();                                                // owned by the caller's scope, graph kept
         }
 
         var recent = new Queue<double>();

@@ -26,7 +26,7 @@ public sealed class TinyRun : IDisposable
                 int n = 100 + rng.NextInt(900);
                 sb.Append(rng.NextInt(3) switch
                 {
-                    0 => $"def {a}_{i}({b}):\n    return len(str({b})) + {n}\n\n",
+                    0 => $"def {a}_{i}({b}):\n    \"\"\"Return the size of {b} plus {n}.\"\"\"\n    total = {n}\n    return len(str({b})) + total\n\n",
                     1 => $"{a} = [{b} for {b} in range({n})]\nprint(sum({a}))\n",
                     _ => $"#print the string {n}\nprint(str({n}))\n",
                 });
