@@ -113,3 +113,21 @@ public class DataAndTokenizerTests
         Assert.Throws<InvalidDataException>(() => ParenEval.Run(model, run.Tokenizer.Encode, _ => null, perDepth: 1));
     }
 }
+
+public class ByteBpeInteropTests
+{
+    [Fact]
+    public void The_HF_tokenizer_loader_reads_ByteBpe_files_with_the_same_ids()
+    {
+        using var run = new TinyRun(files: 3);
+        var hf = SharpLens.Tokenization.Tokenizer.Load(run.TokenizerDir);
+        var bpe = ByteBpe.Load(run.TokenizerDir);
+        var texts = TokenCache.ListFiles(run.Corpus, "*.py").Select(f => File.ReadAllText(Path.Combine(run.Corpus, f)))
+            .Append("print(str(str(486)))))  x = 12345 ) ))\n\tcafé ✓ 𝔘 ½ ٣").ToList();
+        var stdlib = "/usr/lib/python3.11";                                    // extra coverage where the machine has it
+        if (Directory.Exists(stdlib)) texts.AddRange(TokenCache.ListFiles(stdlib, "*.py").Take(15).Select(f => File.ReadAllText(Path.Combine(stdlib, f))));
+        foreach (var t in texts) Assert.Equal(bpe.Encode(t), hf.Encode(t, addSpecialTokens: false).Ids.ToArray());
+        Assert.Equal(bpe.VocabSize, hf.VocabSize);
+        foreach (var p in new[] { ")", "))", ")))", "))))" }) Assert.Equal(bpe.TokenToId(p), hf.TokenToId(p));
+    }
+}
