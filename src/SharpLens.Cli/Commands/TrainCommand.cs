@@ -40,9 +40,10 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (refused if it belongs to another run)" };
         var evalParens = new Option<int>("--eval-parens") { Description = "After a clm run, greedy accuracy on N closing-paren prompts per depth 1–4 (0 = skip)", DefaultValueFactory = _ => 200 };
         var exportOnly = new Option<bool>("--export-only") { Description = "With --resume: write the HF folder from the checkpoint (e.g. of a stopped run) without training further" };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from this HF folder's weights (same arch and sizes): continued pretraining, fresh optimiser and schedule" };
         var evalOnly = new Option<bool>("--eval-only") { Description = "Only run the closing-paren evaluation on the model already saved in --out" };
         foreach (var o in new Option[] { arch, objective, corpus, glob, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
-                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly })
+                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly, initFrom })
             cmd.Options.Add(o);
 
         cmd.SetAction(parse =>
@@ -63,7 +64,7 @@ internal static class TrainCommand
                     DMlp = parse.GetValue(dMlp), DState = parse.GetValue(dState), SeqLen = parse.GetValue(seqLen), Batch = parse.GetValue(batch),
                     Tokens = parse.GetValue(tokens), Steps = parse.GetValue(steps), Lr = parse.GetValue(lr), Warmup = parse.GetValue(warmup),
                     MinLr = parse.GetValue(minLr), WeightDecay = parse.GetValue(wd), Clip = parse.GetValue(clip), Seed = parse.GetValue(seed),
-                    CheckpointEvery = parse.GetValue(every), Threads = parse.GetValue(threads),
+                    CheckpointEvery = parse.GetValue(every), Threads = parse.GetValue(threads), InitFrom = parse.GetValue(initFrom),
                 };
                 options.Validate();
                 ModelFactory.RequireAvailable(options.Arch);

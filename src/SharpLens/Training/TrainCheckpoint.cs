@@ -37,7 +37,14 @@ public static class TrainCheckpoint
     {
         objective = o.Objective.ToString().ToLowerInvariant(), o.SeqLen, o.Batch, o.Seed, steps = o.TotalSteps, o.Lr, o.MinLr,
         o.Warmup, o.WeightDecay, o.Beta1, o.Beta2, o.Eps, o.Clip, o.InitStd,
-    });
+    }) + (o.InitFrom is null ? "" : " init_from " + InitHash(o.InitFrom));
+
+    /// <summary>SHA-256 of the weights a run starts from (so a resume cannot silently switch them).</summary>
+    public static string InitHash(string dir)
+    {
+        using var fs = File.OpenRead(Path.Combine(dir, "model.safetensors"));
+        return Convert.ToHexString(SHA256.HashData(fs)).ToLowerInvariant()[..16];
+    }
 
     /// <summary>Writes the checkpoint atomically (temporary file, then rename).</summary>
     public static void Save(string path, HookedModel model, AdamW optimizer, CheckpointState state)

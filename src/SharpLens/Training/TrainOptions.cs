@@ -44,6 +44,11 @@ public sealed record TrainOptions
     public double InitStd { get; init; } = 0.02;
     /// <summary>Write a log row every N steps (the row holds the mean loss since the previous row).</summary>
     public int LogEvery { get; init; } = 1;
+    /// <summary>
+    /// Start from the weights of this HF folder (same architecture and sizes) instead of a random initialisation:
+    /// continued pretraining with a fresh optimiser and schedule (use another --seed for a new data order).
+    /// </summary>
+    public string? InitFrom { get; init; }
     /// <summary>Torch intra-op threads (null = Environment.ProcessorCount). Bit-exact resume needs the same count.</summary>
     public int? Threads { get; init; }
 

@@ -54,6 +54,7 @@ public static class Trainer
         torch.random.manual_seed(o.Seed);
         var arch = ModelFactory.Create(config, o.InitStd);
         var model = arch.Model;
+        if (o.InitFrom is string init) InitFrom(model, init);
         using var optimizer = new AdamW(ModelFactory.Trainable(model), o.WeightDecay, o.Beta1, o.Beta2, o.Eps);
         long total = o.TotalSteps, step = 0;
         var expected = new CheckpointState
@@ -121,6 +122,23 @@ public static class Trainer
         };
         model.Dispose();
         return result;
+    }
+
+    /// <summary>Copies every parameter from the model in <paramref name="dir"/>; names and shapes must match exactly.</summary>
+    static void InitFrom(HookedModel model, string dir)
+    {
+        using var source = ModelLoader.Load(dir);
+        var theirs = source.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using var _ = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (!theirs.TryGetValue(name, out var t) || !t.shape.SequenceEqual(p.shape))
+                throw new InvalidDataException($"--init-from {dir}: parameter '{name}' [{string.Join(",", p.shape)}] " +
+                    (t is null ? "is missing" : $"has shape [{string.Join(",", t.shape)}]") + "; it must be the same architecture and sizes");
+            p.copy_(t);
+        }
+        if (theirs.Count != model.named_parameters().Count())
+            throw new InvalidDataException($"--init-from {dir}: it has {theirs.Count} parameters, this model {model.named_parameters().Count()}");
     }
 
     /// <summary>Forward, loss, backward, clip, update; returns the loss.</summary>

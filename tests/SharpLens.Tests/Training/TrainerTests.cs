@@ -111,4 +111,17 @@ public class TrainerTests
         for (int s = 0; s < 3; s++) Assert.Equal(seen[0][s], seen[1][s]);
         Assert.NotEqual(seen[0][0], seen[0][1]);
     }
+
+    [Fact]
+    public void Init_from_continues_from_saved_weights_and_refuses_other_sizes()
+    {
+        using var run = new TinyRun();
+        Trainer.Run(TinyRun.Options(30), run.Tokenizer, run.Cache, run.Out("a"), resume: false);
+        var fresh = Trainer.Run(TinyRun.Options(1) with { Seed = 12 }, run.Tokenizer, run.Cache, run.Out("fresh"), resume: false);
+        var continued = Trainer.Run(TinyRun.Options(1) with { Seed = 12, InitFrom = run.Out("a") }, run.Tokenizer, run.Cache, run.Out("b"), resume: false);
+        Assert.True(continued.FinalLoss < fresh.FinalLoss - 1, $"continued {continued.FinalLoss} vs fresh {fresh.FinalLoss}");
+        var e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TinyRun.Options(1) with { DModel = 48, InitFrom = run.Out("a") },
+            run.Tokenizer, run.Cache, run.Out("c"), resume: false));
+        Assert.Contains("same architecture and sizes", e.Message);
+    }
 }
