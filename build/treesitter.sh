@@ -7,14 +7,20 @@ out="$1"; shim="$2"; runtime="$3"; shift 3
 command -v npm >/dev/null 2>&1 || { echo "error: SharpLens.Code needs 'npm' to fetch tree-sitter sources (apt-get install npm)" >&2; exit 2; }
 command -v cc  >/dev/null 2>&1 || { echo "error: SharpLens.Code needs a C compiler 'cc' to build tree-sitter (apt-get install gcc)" >&2; exit 2; }
 mkdir -p "$(dirname "$out")"
+out="$(cd "$(dirname "$out")" && pwd)/$(basename "$out")"
+[ -f "$shim" ] || { echo "error: expected the shim source at $shim, found nothing" >&2; exit 2; }
+shim="$(cd "$(dirname "$shim")" && pwd)/$(basename "$shim")"
 work="$(mktemp -d "$(dirname "$out")/.work.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false npm_config_loglevel=error
 for spec in "$runtime" "$@"; do
   name="${spec%@*}"
-  tgz="$(npm pack "$spec" --silent 2>/dev/null | tail -n 1)"
-  [ -f "$tgz" ] || { echo "error: 'npm pack $spec' produced no tarball (is the npm registry reachable?)" >&2; exit 3; }
+  tgz="$(npm pack "$spec" 2>npm.log | tail -n 1)" || true
+  if [ -z "$tgz" ] || [ ! -f "$tgz" ]; then
+    sed 's/^/  npm: /' npm.log >&2
+    echo "error: 'npm pack $spec' produced no tarball (is the npm registry reachable?)" >&2; exit 3
+  fi
   mkdir -p "src/$name" && tar xzf "$tgz" -C "src/$name" --strip-components=1
 done
 rt="src/${runtime%@*}/vendor/tree-sitter/lib"

@@ -8,5 +8,6 @@ internal static class BenchCatalog
         ["core"] = CoreBench.Run,
         ["code"] = CodeBench.Run,
         ["train"] = TrainBench.Run,
+        ["tokenizers"] = TokenizerBench.Run,
     };
 }

@@ -9,8 +9,14 @@ internal static class CodeBench
     /// <summary>usage: code [DIR] [--repeat N]; prints files/s and MB/s for read, parse, code tokens + alignment, brackets.</summary>
     public static int Run(string[] args)
     {
-        var dir = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "/usr/lib/python3.11";
-        int repeat = args.SkipWhile(a => a != "--repeat").Skip(1).Select(int.Parse).FirstOrDefault(3);
+        string dir = "/usr/lib/python3.11";
+        int repeat = 3;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--repeat" && i + 1 < args.Length && int.TryParse(args[i + 1], out var r) && r > 0) repeat = int.Parse(args[++i]);
+            else if (!args[i].StartsWith("--")) dir = args[i];
+            else { Console.Error.WriteLine($"expected [DIR] [--repeat N>0], found '{args[i]}'"); return 2; }
+        }
         if (!Directory.Exists(dir)) { Console.Error.WriteLine($"expected a source directory, found none at {dir}"); return 2; }
 
         var scan = new SourceScan();

@@ -36,30 +36,20 @@ internal static partial class Native
     [LibraryImport(Library, EntryPoint = "sl_abi_version")]
     internal static partial uint AbiVersion(int language);
 
-    static readonly Dictionary<(int, ushort), string> symbolNames = new();
-    static readonly Dictionary<(int, ushort), string?> fieldNames = new();
+    // Per-language name tables filled lazily; a race only writes the same interned string twice.
+    static readonly string?[][] symbolNames = new string?[8][];
+    static readonly string?[][] fieldNames = new string?[8][];
 
     internal static string Symbol(Language language, ushort symbol)
     {
-        lock (symbolNames)
-        {
-            if (symbolNames.TryGetValue((language.NativeId, symbol), out var s)) return s;
-            s = string.Intern(Marshal.PtrToStringUTF8(SymbolName(language.NativeId, symbol)) ?? $"<symbol {symbol}>");
-            symbolNames[(language.NativeId, symbol)] = s;
-            return s;
-        }
+        var table = symbolNames[language.NativeId] ??= new string?[ushort.MaxValue + 1];
+        return table[symbol] ??= string.Intern(Marshal.PtrToStringUTF8(SymbolName(language.NativeId, symbol)) ?? $"<symbol {symbol}>");
     }
 
     internal static string? Field(Language language, ushort field)
     {
         if (field == 0) return null;
-        lock (fieldNames)
-        {
-            if (fieldNames.TryGetValue((language.NativeId, field), out var s)) return s;
-            s = Marshal.PtrToStringUTF8(FieldName(language.NativeId, field));
-            if (s != null) s = string.Intern(s);
-            fieldNames[(language.NativeId, field)] = s;
-            return s;
-        }
+        var table = fieldNames[language.NativeId] ??= new string?[ushort.MaxValue + 1];
+        return table[field] ??= string.Intern(Marshal.PtrToStringUTF8(FieldName(language.NativeId, field)) ?? $"<field {field}>");
     }
 }

@@ -7,7 +7,8 @@ namespace SharpLens.Code;
 /// </summary>
 public sealed class SyntaxNode
 {
-    internal readonly List<SyntaxNode> children = new();
+    static readonly List<SyntaxNode> none = new(0);
+    List<SyntaxNode> children = none;   // leaves (about half the nodes) share one empty list
 
     internal SyntaxNode(SyntaxTree tree, int index, string type, string? fieldName, uint flags, int startByte, int endByte,
         int start, int end, SyntaxNode? parent)
@@ -16,9 +17,16 @@ public sealed class SyntaxNode
         StartByte = startByte; EndByte = endByte; Start = start; End = end; Parent = parent;
         Depth = parent == null ? 0 : parent.Depth + 1;
         ChildIndex = parent == null ? 0 : parent.children.Count;
+        parent?.AddChild(this);
     }
 
     readonly uint flags;
+
+    void AddChild(SyntaxNode child)
+    {
+        if (ReferenceEquals(children, none)) children = new List<SyntaxNode>(2);
+        children.Add(child);
+    }
 
     /// <summary>The tree this node belongs to.</summary>
     public SyntaxTree Tree { get; }

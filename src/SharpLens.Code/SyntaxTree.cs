@@ -65,7 +65,6 @@ public sealed class SyntaxTree
                 var node = new SyntaxNode(tree, i, Native.Symbol(language, f.Symbol), Native.Field(language, f.Field), f.Flags,
                     (int)f.StartByte, (int)f.EndByte, byteToChar[f.StartByte], byteToChar[f.EndByte], parent);
                 list.Add(node);
-                parent?.children.Add(node);
             }
             return tree.Index();
         }
@@ -118,6 +117,20 @@ public sealed class SyntaxTree
         if (b != byteLength) throw new InvalidOperationException($"UTF-8 length mismatch: expected {byteLength} bytes, mapped {b}");
         map[byteLength] = s.Length;
         return map;
+    }
+
+    /// <summary>The deepest node whose span contains [<paramref name="start"/>, <paramref name="end"/>) (the root at worst).</summary>
+    public SyntaxNode SmallestNodeCovering(int start, int end)
+    {
+        if (start < 0 || end < start || end > Source.Length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"expected 0 ≤ start ≤ end ≤ {Source.Length}, found ({start}, {end})");
+        var node = Root;
+        while (true)
+        {
+            var next = node.Children.FirstOrDefault(c => c.Start <= start && end <= c.End && c.Length > 0);
+            if (next == null) return node;
+            node = next;
+        }
     }
 
     /// <summary>The leaf covering character <paramref name="charIndex"/>, or null when it lies in whitespace/between leaves.</summary>

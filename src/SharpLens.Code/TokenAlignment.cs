@@ -12,6 +12,7 @@ public sealed class TokenAlignment
 {
     readonly int[][] leavesOfToken;
     readonly int[][] tokensOfLeaf;
+    readonly int[] starts, ends;
 
     /// <summary>The units tokens are aligned to, in source order.</summary>
     public IReadOnlyList<SyntaxNode> Leaves { get; }
@@ -20,9 +21,9 @@ public sealed class TokenAlignment
     /// <summary>Number of leaves.</summary>
     public int LeafCount => tokensOfLeaf.Length;
 
-    TokenAlignment(IReadOnlyList<SyntaxNode> leaves, int[][] leavesOfToken, int[][] tokensOfLeaf)
+    TokenAlignment(IReadOnlyList<SyntaxNode> leaves, int[][] leavesOfToken, int[][] tokensOfLeaf, int[] starts, int[] ends)
     {
-        Leaves = leaves; this.leavesOfToken = leavesOfToken; this.tokensOfLeaf = tokensOfLeaf;
+        Leaves = leaves; this.leavesOfToken = leavesOfToken; this.tokensOfLeaf = tokensOfLeaf; this.starts = starts; this.ends = ends;
     }
 
     /// <summary>Aligns tokens with character spans [starts[i], ends[i]) to the leaves of <paramref name="tree"/>.</summary>
@@ -70,7 +71,7 @@ public sealed class TokenAlignment
             }
             perToken[t] = scratch.ToArray();
         }
-        return new TokenAlignment(leaves, perToken, perLeaf.Select(l => l?.ToArray() ?? []).ToArray());
+        return new TokenAlignment(leaves, perToken, perLeaf.Select(l => l?.ToArray() ?? []).ToArray(), starts.ToArray(), ends.ToArray());
     }
 
     /// <summary>Indices of the leaves token <paramref name="token"/> overlaps (empty for whitespace-only/empty tokens).</summary>
@@ -78,6 +79,16 @@ public sealed class TokenAlignment
 
     /// <summary>Indices of the tokens overlapping leaf <paramref name="leaf"/>, in order.</summary>
     public IReadOnlyList<int> TokensOfLeaf(int leaf) => tokensOfLeaf[leaf];
+
+    /// <summary>Tokens whose span intersects <paramref name="node"/>'s span (any node, not only leaves), in order.</summary>
+    public IReadOnlyList<int> TokensOfNode(SyntaxNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var result = new List<int>();
+        for (int t = 0; t < starts.Length; t++)
+            if (ends[t] > starts[t] && starts[t] < node.End && node.Start < ends[t]) result.Add(t);
+        return result;
+    }
 
     /// <summary>
     /// Mean of the vectors of each leaf's tokens: result[leaf] has the vectors' width. Leaves with no token get a row

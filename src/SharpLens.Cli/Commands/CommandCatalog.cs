@@ -15,5 +15,7 @@ internal static class CommandCatalog
         yield return SsmKernelsCommand.Create();
         yield return TrainCommand.Create();
         yield return FinetuneCommand.Create();
+        yield return TokenizerCommand.Create();
+        yield return ProbeCommand.Create();
     }
 }

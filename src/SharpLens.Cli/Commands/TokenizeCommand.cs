@@ -20,7 +20,12 @@ internal static class TokenizeCommand
         command.Options.Add(text);
         command.Options.Add(jsonl);
         command.Options.Add(json);
-        command.SetAction(parse => Run(parse.GetValue(dir)!, parse.GetValue(text), parse.GetValue(jsonl), parse.GetValue(json), Console.In, Console.Out, Console.Error));
+        command.SetAction(parse =>
+        {
+            // One buffered UTF-8 writer: Console.Out flushes every line, which dominates --jsonl on large inputs.
+            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+            return Run(parse.GetValue(dir)!, parse.GetValue(text), parse.GetValue(jsonl), parse.GetValue(json), Console.In, stdout, Console.Error);
+        });
         return command;
     }
 
@@ -38,7 +43,13 @@ internal static class TokenizeCommand
             return 2;
         }
         if (jsonl != null) return RunJsonl(tokenizer, jsonl, stdin, stdout, stderr);
-        var encoding = tokenizer.Encode(text!);
+        Encoding encoding;
+        try { encoding = tokenizer.Encode(text!); }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
+        {
+            stderr.WriteLine($"tokenize: cannot encode --text: {ex.Message}");
+            return 2;
+        }
         if (json)
         {
             stdout.WriteLine(JsonSerializer.Serialize(new
@@ -66,7 +77,7 @@ internal static class TokenizeCommand
     static int RunJsonl(Tokenizer tokenizer, string path, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         var name = path == "-" ? "<stdin>" : path;
-        var inputs = new List<(string Text, bool Add)>();
+        var inputs = new List<(string Text, bool Add, int Line)>();
         try
         {
             using var reader = path == "-" ? null : new StreamReader(path, System.Text.Encoding.UTF8);
@@ -77,7 +88,7 @@ internal static class TokenizeCommand
                 lineNo++;
                 if (string.IsNullOrWhiteSpace(line)) continue;
                 if (!TryParseInput(line, out var input, out var error)) { stderr.WriteLine($"tokenize: {name}:{lineNo}: {error}"); return 2; }
-                inputs.Add(input);
+                inputs.Add((input.Text, input.Add, lineNo));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -85,9 +96,16 @@ internal static class TokenizeCommand
             stderr.WriteLine($"tokenize: cannot read {name}: {ex.Message}");
             return 2;
         }
-        foreach (var (t, add) in inputs)
+        foreach (var (t, add, line) in inputs)
         {
-            var e = tokenizer.Encode(t, add);
+            Encoding e;
+            try { e = tokenizer.Encode(t, add); }
+            catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
+            {
+                stdout.Flush();
+                stderr.WriteLine($"tokenize: {name}:{line}: cannot encode: {ex.Message}");
+                return 2;
+            }
             var offsets = new int[e.Count][];
             for (int i = 0; i < e.Count; i++) offsets[i] = [e.Offsets[i].Start, e.Offsets[i].End];
             stdout.WriteLine(JsonSerializer.Serialize(new { text = t, ids = e.Ids, offsets }, OutputJson));

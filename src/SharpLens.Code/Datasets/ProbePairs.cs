@@ -59,7 +59,8 @@ public sealed record PairReport(IReadOnlyDictionary<string, long> Candidates, IR
 /// the function; label = AST distance, kept when in 2..6.</item>
 /// <item>sibling: every ordered pair (a, b), a ≠ b; label "1" when <see cref="AstRelations.IsSibling"/>, else "0".</item>
 /// <item>dataflow: a comesFrom/computedFrom b per <see cref="PythonDataFlow"/> (self-edges and pairs with both kinds
-/// dropped); "none" = ordered pairs of data-flow variables with no edge in either direction.</item>
+/// dropped); "none" = ordered pairs (a, b) of data-flow variables, a an identifier (as edge targets are), docstrings
+/// excluded, with no edge in either direction.</item>
 /// </list>
 /// When a label has fewer candidates than asked, all of them are used and the shortfall is reported.
 /// </summary>
@@ -151,11 +152,17 @@ public static class ProbePairs
         foreach (var ((a, b), kind) in kinds.OrderBy(k => k.Key))
             if (kind.HasValue) reservoirs[kind == DataFlowKind.ComesFrom ? "comesFrom" : "computedFrom"].Offer(new Candidate(f.Id, a, b));
         var linked = new HashSet<(int, int)>(g.Edges.SelectMany(e => new[] { (e.Target, e.Source), (e.Source, e.Target) }));
-        var vars = g.Variables.Order().ToArray();
+        // Standalone string statements (docstrings) are dropped from "none": GraphCodeBERT strips them before its DFG.
+        var vars = g.Variables.Where(v => !IsDocstring(g.Tokens[v])).Order().ToArray();
         foreach (var a in vars)
+        {
+            if (g.Tokens[a].Type != "identifier") continue;   // edge targets are names; keep "none" alike so type alone does not tell
             foreach (var b in vars)
                 if (a != b && !linked.Contains((a, b))) reservoirs["none"].Offer(new Candidate(f.Id, a, b));
+        }
     }
+
+    static bool IsDocstring(SyntaxNode n) => n.Type == "string" && n.Parent is { Type: "expression_statement", Children.Count: 1 };
 
     static PairToken Token(ProbeFunction f, int i)
     {

@@ -72,14 +72,24 @@ public static class ModelLoader
         return arch.Model;
     }
 
-    /// <summary>Opens the weights of a folder: model.safetensors, model.safetensors.index.json + shards.</summary>
+    /// <summary>Opens the weights of a folder: model.safetensors, model.safetensors.index.json + shards, pytorch_model.bin,
+    /// model.bin or exactly one *.pth (PyTorch zip, read by a restricted unpickler), in that order of preference.</summary>
     public static ITensorSource OpenWeights(string directory, out string sourceName)
     {
         var single = System.IO.Path.Combine(directory, "model.safetensors");
         var index = System.IO.Path.Combine(directory, "model.safetensors.index.json");
         if (File.Exists(single)) { sourceName = single; return SafeTensorsFile.Open(single); }
         if (File.Exists(index)) { sourceName = index; return ShardIndex.Open(index); }
-        throw new FileNotFoundException($"{directory}: no weights found (expected model.safetensors, model.safetensors.index.json + shards, pytorch_model.bin)");
+        foreach (var name in new[] { "pytorch_model.bin", "model.bin" })
+        {
+            var bin = System.IO.Path.Combine(directory, name);
+            if (File.Exists(bin)) { sourceName = bin; return TorchZipStateDict.Open(bin); }
+        }
+        var pth = Directory.GetFiles(directory, "*.pth");
+        if (pth.Length == 1) { sourceName = pth[0]; return TorchZipStateDict.Open(pth[0]); }
+        if (pth.Length > 1)
+            throw new CheckpointFormatException($"{directory}: {pth.Length} .pth files ({string.Join(", ", pth.Select(System.IO.Path.GetFileName))}); expected exactly one");
+        throw new FileNotFoundException($"{directory}: no weights found (expected model.safetensors, model.safetensors.index.json + shards, pytorch_model.bin, model.bin or one *.pth)");
     }
 }
 

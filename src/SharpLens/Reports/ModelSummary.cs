@@ -4,12 +4,14 @@ using System.Text.Json.Serialization;
 
 namespace SharpLens.Reports;
 
-/// <summary>Shared JSON settings for reports: camel-case off (snake-ish names are given explicitly), indented, NaN as strings.</summary>
+/// <summary>Shared JSON settings for reports: snake_case names (as Python tools expect), indented, NaN as strings.</summary>
 public static class ReportJson
 {
     public static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };

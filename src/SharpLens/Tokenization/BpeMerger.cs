@@ -32,16 +32,68 @@ internal sealed class SymbolList
         Count++;
     }
 
+    const int LinearLimit = 192;
+    float[] pairPriority = new float[16];
+    int[] pairNewId = new int[16];
+    int[] linkNext = new int[16], linkPrev = new int[16];
+
     /// <summary>Runs the merges in place; afterwards symbols [0, Count) are the final tokens in order.</summary>
     public void MergeAll<T>(ref T ranker) where T : struct, IPairRanker
     {
         if (Count < 2) return;
+        if (Count <= LinearLimit) { MergeLinear(ref ranker); return; }
+        MergeWithQueue(ref ranker);
+    }
+
+    /// <summary>
+    /// Short words: keep each adjacent pair's priority in an array and scan the linked symbols for the minimum (the
+    /// first one on ties, i.e. the leftmost) — the same merge order as the queue, without its overhead.
+    /// </summary>
+    void MergeLinear<T>(ref T ranker) where T : struct, IPairRanker
+    {
+        int n = Count;
+        if (pairPriority.Length < n) { pairPriority = new float[Id.Length]; pairNewId = new int[Id.Length]; linkNext = new int[Id.Length]; linkPrev = new int[Id.Length]; }
+        var pri = pairPriority; var merged = pairNewId; var next = linkNext; var prev = linkPrev;
+        for (int i = 0; i < n; i++) { next[i] = i + 1 < n ? i + 1 : -1; prev[i] = i - 1; }
+        for (int i = 0; i + 1 < n; i++) Rank(ref ranker, i, i + 1, pri, merged);
+        pri[n - 1] = float.PositiveInfinity;
+        while (true)
+        {
+            int best = -1;
+            float bestPriority = float.PositiveInfinity;
+            for (int i = 0; i >= 0; i = next[i]) if (pri[i] < bestPriority) { bestPriority = pri[i]; best = i; }
+            if (best < 0) break;
+            int r = next[best];
+            Id[best] = merged[best]; UnitEnd[best] = UnitEnd[r]; CharEnd[best] = CharEnd[r];
+            next[best] = next[r];
+            if (next[r] >= 0) prev[next[r]] = best;
+            if (prev[best] >= 0) Rank(ref ranker, prev[best], best, pri, merged);
+            if (next[best] >= 0) Rank(ref ranker, best, next[best], pri, merged);
+            else pri[best] = float.PositiveInfinity;
+        }
+        int w = 0;
+        for (int i = 0; i >= 0; i = next[i])
+        {
+            Id[w] = Id[i]; UnitStart[w] = UnitStart[i]; UnitEnd[w] = UnitEnd[i]; CharStart[w] = CharStart[i]; CharEnd[w] = CharEnd[i];
+            w++;
+        }
+        Count = w;
+    }
+
+    void Rank<T>(ref T ranker, int l, int r, float[] pri, int[] merged) where T : struct, IPairRanker
+    {
+        if (ranker.TryRank(Id[l], Id[r], UnitStart[l], UnitEnd[l], UnitEnd[r], out var priority, out var newId)) { pri[l] = priority; merged[l] = newId; }
+        else pri[l] = float.PositiveInfinity;
+    }
+
+    void MergeWithQueue<T>(ref T ranker) where T : struct, IPairRanker
+    {
         int n = Count;
         var next = new int[n];
         var prev = new int[n];
         var alive = new bool[n];
         for (int i = 0; i < n; i++) { next[i] = i + 1 < n ? i + 1 : -1; prev[i] = i - 1; alive[i] = true; }
-        var queue = new PriorityQueue<(int Left, int Right, int LeftEnd, int RightEnd, int NewId), (float Priority, int Pos)>(n, PairOrder.Instance);
+        var queue = new PriorityQueue<(int Left, int Right, int LeftEnd, int RightEnd, int NewId), long>(n);
         for (int i = 0; i + 1 < n; i++) TryPush(ref ranker, queue, i, i + 1);
         while (queue.TryDequeue(out var top, out _))
         {
@@ -63,19 +115,16 @@ internal sealed class SymbolList
         Count = w;
     }
 
-    void TryPush<T>(ref T ranker, PriorityQueue<(int, int, int, int, int), (float, int)> queue, int l, int r) where T : struct, IPairRanker
+    void TryPush<T>(ref T ranker, PriorityQueue<(int, int, int, int, int), long> queue, int l, int r) where T : struct, IPairRanker
     {
         if (ranker.TryRank(Id[l], Id[r], UnitStart[l], UnitEnd[l], UnitEnd[r], out var priority, out var newId))
-            queue.Enqueue((l, r, UnitEnd[l], UnitEnd[r], newId), (priority, l));
+            queue.Enqueue((l, r, UnitEnd[l], UnitEnd[r], newId), ((long)SortableBits(priority) << 32) | (uint)l);
     }
 
-    sealed class PairOrder : IComparer<(float Priority, int Pos)>
+    /// <summary>An int that orders like the float (for finite values): the queue key is (priority, position) in one long.</summary>
+    static int SortableBits(float f)
     {
-        public static readonly PairOrder Instance = new();
-        public int Compare((float Priority, int Pos) a, (float Priority, int Pos) b)
-        {
-            int c = a.Priority.CompareTo(b.Priority);
-            return c != 0 ? c : a.Pos.CompareTo(b.Pos);
-        }
+        int bits = BitConverter.SingleToInt32Bits(f == 0 ? 0f : f);   // -0 and +0 compare equal
+        return bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
     }
 }

@@ -1,6 +1,5 @@
 // HF `tokenizers` BPE model: merges by rank, byte-level or byte-fallback symbols, unk fusing, a per-word cache.
 // Reference: huggingface/tokenizers tokenizers/src/models/bpe/{model.rs,word.rs}.
-using System.Collections.Concurrent;
 using System.Text;
 
 namespace SharpLens.Tokenization;
@@ -12,12 +11,13 @@ internal sealed class BpeModel : ITokenizerModel
 
     readonly Dictionary<string, int> vocab;
     readonly string?[] idToToken;
-    readonly Dictionary<long, (int Rank, int NewId)> merges;
+    readonly PairTable merges;
     readonly int? unkId;
     readonly bool fuseUnk, byteFallback, ignoreMerges;
     readonly int[] byteLevelIds = new int[256];   // id of the alphabet char for each byte, -1 when absent
     readonly int[] fallbackIds = new int[256];    // id of "<0xXX>", -1 when absent
-    readonly ConcurrentDictionary<string, int[]> cache = new(), byteLevelCache = new();
+    readonly WordCache cache = new(MaxCacheEntries, MaxCachedWordLength), byteLevelCache = new(MaxCacheEntries, MaxCachedWordLength);
+    readonly bool[] boundary = new bool[65536];   // BMP chars whose symbols take part in no merge (see Segments)
 
     public BpeModel(Dictionary<string, int> vocab, List<(string Left, string Right)> mergeList, string? unkToken,
         bool fuseUnk, bool byteFallback, bool ignoreMerges, string file)
@@ -33,7 +33,7 @@ internal sealed class BpeModel : ITokenizerModel
             if (!vocab.TryGetValue(unkToken, out var u)) throw new FormatException($"{file}: unk_token '{unkToken}' is not in the vocab");
             unkId = u;
         }
-        merges = new Dictionary<long, (int, int)>(mergeList.Count);
+        merges = new PairTable(mergeList.Count);
         for (int rank = 0; rank < mergeList.Count; rank++)
         {
             var (a, b) = mergeList[rank];
@@ -41,12 +41,24 @@ internal sealed class BpeModel : ITokenizerModel
                 throw new FormatException($"{file}: merge #{rank} '{a} {b}' uses a token that is not in the vocab");
             if (!vocab.TryGetValue(a + b, out var merged))
                 throw new FormatException($"{file}: merge #{rank} '{a} {b}' produces '{a + b}', which is not in the vocab");
-            merges.TryAdd(Key(ia, ib), (rank, merged));   // HF keeps the first rank of a duplicated pair
+            merges.TryAdd(ia, ib, rank, merged);   // HF keeps the first rank of a duplicated pair
         }
         for (int b = 0; b < 256; b++)
         {
             byteLevelIds[b] = vocab.TryGetValue(ByteLevelAlphabet.ToChar((byte)b).ToString(), out var i) ? i : -1;
             fallbackIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out var j) ? j : -1;
+        }
+        var inMerges = merges.Members();
+        Span<byte> buf = stackalloc byte[4];
+        for (int c = 0; c < 65536; c++)
+        {
+            if (c >= 0xD800 && c <= 0xDFFF) continue;
+            if (vocab.TryGetValue(((char)c).ToString(), out var id)) { boundary[c] = !inMerges.Contains(id); continue; }
+            if (!byteFallback) continue;                      // an unk symbol may fuse with its neighbours
+            int n = new Rune(c).EncodeToUtf8(buf);
+            bool ok = true;
+            for (int k = 0; k < n; k++) ok &= fallbackIds[buf[k]] >= 0 && !inMerges.Contains(fallbackIds[buf[k]]);
+            boundary[c] = ok;
         }
     }
 
@@ -56,13 +68,12 @@ internal sealed class BpeModel : ITokenizerModel
 
     public int? TokenToId(string token) => vocab.TryGetValue(token, out var id) ? id : null;
 
-    static long Key(int a, int b) => ((long)a << 32) | (uint)b;
 
-    struct RankRanker(Dictionary<long, (int Rank, int NewId)> merges) : IPairRanker
+    struct RankRanker(PairTable merges) : IPairRanker
     {
         public bool TryRank(int leftId, int rightId, int leftStart, int mid, int rightEnd, out float priority, out int newId)
         {
-            if (leftId >= 0 && rightId >= 0 && merges.TryGetValue(Key(leftId, rightId), out var m)) { priority = m.Rank; newId = m.NewId; return true; }
+            if (leftId >= 0 && rightId >= 0 && merges.TryGet(leftId, rightId, out var rank, out newId)) { priority = rank; return true; }
             priority = 0; newId = -1; return false;
         }
     }
@@ -71,19 +82,49 @@ internal sealed class BpeModel : ITokenizerModel
     {
         var word = piece.Text;
         if (word.Length == 0) return;
+        if (!piece.ByteLevel && !ignoreMerges && word.Length > MaxCachedWordLength) { TokenizeSegments(piece, sink); return; }
         var c = piece.ByteLevel ? byteLevelCache : cache;
-        if (!c.TryGetValue(word, out var triples))
+        if (!c.TryGet(word, out var triples))
         {
             triples = Compute(word, piece.ByteLevel);
-            if (word.Length <= MaxCachedWordLength)
-            {
-                if (c.Count > MaxCacheEntries) c.Clear();
-                c.TryAdd(word, triples);
-            }
+            c.Add(word, triples);
         }
         for (int i = 0; i < triples.Length; i += 3)
         {
             var (s, e) = piece.OriginalSpan(triples[i + 1], triples[i + 2]);
+            sink.Add(triples[i], s, e);
+        }
+    }
+
+    /// <summary>
+    /// A long word without pre-tokenization (Llama) is cut before and after every char whose symbol takes part in no
+    /// merge rule (e.g. a newline, which Llama encodes as byte-fallback &lt;0x0A&gt;): no merge can cross such a char, so
+    /// merging the segments separately gives exactly the same tokens, with small, cacheable words.
+    /// </summary>
+    void TokenizeSegments(NormalizedString piece, TokenSink sink)
+    {
+        var word = piece.Text;
+        int start = 0;
+        for (int i = 0; i <= word.Length; i++)
+        {
+            if (i < word.Length && !boundary[word[i]]) continue;
+            if (i > start) TokenizeSlice(piece, start, i, sink);
+            if (i < word.Length) TokenizeSlice(piece, i, i + 1, sink);
+            start = i + 1;
+        }
+    }
+
+    void TokenizeSlice(NormalizedString piece, int start, int end, TokenSink sink)
+    {
+        var word = piece.Text.Substring(start, end - start);
+        if (!cache.TryGet(word, out var triples))
+        {
+            triples = Compute(word, false);
+            cache.Add(word, triples);
+        }
+        for (int i = 0; i < triples.Length; i += 3)
+        {
+            var (s, e) = piece.OriginalSpan(start + triples[i + 1], start + triples[i + 2]);
             sink.Add(triples[i], s, e);
         }
     }

@@ -80,7 +80,7 @@ internal sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
     public NormalizedString Normalize(NormalizedString input)
     {
         var text = input.Text;
-        if (text.IsNormalized(form)) return input;
+        if (UnicodeNormalization.IsNormalized(text, form)) return input;
         // Normalize chunk by chunk, cutting before every char that cannot combine with what precedes it, so that
         // unchanged text keeps a per-char alignment and a changed chunk maps to the span of its source chars.
         var chunks = new List<(int, int, string)>();
@@ -89,7 +89,7 @@ internal sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
         {
             if (i < text.Length && !StartsChunk(text, i)) continue;
             var piece = text.Substring(start, i - start);
-            chunks.Add((start, i, piece.IsNormalized(form) ? piece : piece.Normalize(form)));
+            chunks.Add((start, i, UnicodeNormalization.IsNormalized(piece, form) ? piece : UnicodeNormalization.Normalize(piece, form)));
             start = i;
         }
         return input.Rebuild(chunks);
@@ -138,6 +138,8 @@ internal sealed class Pattern
         if (e.TryGetProperty("Regex", out var r)) return new Pattern { Regex = CodePointRegex.Create(r.GetString() ?? "", file) };
         throw new FormatException($"{file}: expected a pattern object with 'String' or 'Regex', found {e.GetRawText()}");
     }
+
+    public static Pattern FromRegex(string regex, string file) => new() { Regex = CodePointRegex.Create(regex, file) };
 
     /// <summary>Non-overlapping, non-empty matches, left to right.</summary>
     public IEnumerable<(int Start, int End)> Matches(string text)

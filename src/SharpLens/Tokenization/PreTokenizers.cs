@@ -41,9 +41,9 @@ internal static class PreTokenizers
                 var behavior = Json.OptionalString(e, "behavior") is { } b ? ParseBehavior(b, file) : SplitBehavior.Isolated;
                 return new CharClassPreTokenizer(numeric: false, behavior);
             case "Whitespace":
-                return new SplitPreTokenizer(new PatternOnly(@"\w+|[^\w\s]+", file).Pattern, SplitBehavior.Removed, invert: true);
+                return new SplitPreTokenizer(Pattern.FromRegex(@"\w+|[^\w\s]+", file), SplitBehavior.Removed, invert: true);
             case "WhitespaceSplit":
-                return new SplitPreTokenizer(new PatternOnly(@"\s+", file).Pattern, SplitBehavior.Removed, invert: false);
+                return new SplitPreTokenizer(Pattern.FromRegex(@"\s+", file), SplitBehavior.Removed, invert: false);
             case "Metaspace":
                 var replacement = Json.OptionalString(e, "replacement") ?? "\u2581";
                 var scheme = Json.OptionalString(e, "prepend_scheme") ?? (Json.Bool(e, "add_prefix_space", true) ? "always" : "never");
@@ -63,11 +63,6 @@ internal static class PreTokenizers
         "Contiguous" => SplitBehavior.Contiguous,
         _ => throw new NotSupportedException($"{file}: split behavior '{s}' is not supported (expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous)"),
     };
-
-    sealed class PatternOnly(string regex, string file)
-    {
-        public Pattern Pattern { get; } = Pattern.FromJson(JsonDocument.Parse("{\"Regex\":" + JsonSerializer.Serialize(regex) + "}").RootElement, file);
-    }
 
     /// <summary>Splits one piece given delimiter ranges (matches), as HF's NormalizedString::split does.</summary>
     public static void SplitByMatches(NormalizedString piece, List<(int Start, int End)> matches, SplitBehavior behavior,

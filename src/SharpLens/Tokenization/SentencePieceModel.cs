@@ -52,6 +52,9 @@ internal sealed class SentencePieceBpeModel : ITokenizerModel
     readonly Dictionary<string, int> all = new();
     readonly int[] byteIds = new int[256];
     readonly List<string> userDefined = new();
+    readonly bool[] boundary = new bool[65536];
+    readonly WordCache cache = new(200_000, MaxCachedWordLength);
+    const int MaxCachedWordLength = 128;
 
     public SentencePieceBpeModel(SentencePieceProto proto, string file)
     {
@@ -71,6 +74,19 @@ internal sealed class SentencePieceBpeModel : ITokenizerModel
                 byteIds[Convert.ToInt32(p.Piece.Substring(3, 2), 16)] = id;
         }
         userDefined.Sort((a, b) => b.Length.CompareTo(a.Length));
+        var inLongPiece = new bool[65536];
+        foreach (var p in mergeable.Keys) if (p.Length > 1) foreach (var ch in p) inLongPiece[ch] = true;
+        Span<byte> buf = stackalloc byte[4];
+        for (int c = 0; c < 65536; c++)
+        {
+            if (inLongPiece[c] || (c >= 0xD800 && c <= 0xDFFF)) continue;
+            if (mergeable.ContainsKey(((char)c).ToString())) { boundary[c] = true; continue; }
+            if (!proto.ByteFallback) continue;                 // unknown chars fuse into one unk
+            int n = new Rune(c).EncodeToUtf8(buf);
+            bool ok = true;
+            for (int k = 0; k < n; k++) ok &= byteIds[buf[k]] >= 0;
+            boundary[c] = ok;
+        }
     }
 
     public int Size => proto.Pieces.Count;
@@ -95,8 +111,40 @@ internal sealed class SentencePieceBpeModel : ITokenizerModel
     {
         var text = piece.Text;
         if (text.Length == 0) return;
+        if (userDefined.Count > 0 || text.Length <= MaxCachedWordLength) { Emit(piece, 0, text, sink); return; }
+        // As in BpeModel.TokenizeSegments: no merge can cross a char that occurs in no multi-char piece.
+        int start = 0;
+        for (int i = 0; i <= text.Length; i++)
+        {
+            if (i < text.Length && !boundary[text[i]]) continue;
+            if (i > start) Emit(piece, start, text.Substring(start, i - start), sink);
+            if (i < text.Length) Emit(piece, i, text.Substring(i, 1), sink);
+            start = i + 1;
+        }
+    }
+
+    void Emit(NormalizedString piece, int offset, string word, TokenSink sink)
+    {
+        if (!cache.TryGet(word, out var triples))
+        {
+            triples = Compute(word);
+            cache.Add(word, triples);
+        }
+        for (int i = 0; i < triples.Length; i += 3)
+        {
+            var (s, e) = piece.OriginalSpan(offset + triples[i + 1], offset + triples[i + 2]);
+            sink.Add(triples[i], s, e);
+        }
+    }
+
+    [ThreadStatic] static SymbolList? symbolsTls;
+
+    /// <summary>Tokens of one word as (id, char start, char end) triples in the word's coordinates.</summary>
+    int[] Compute(string text)
+    {
         var lookup = mergeable.GetAlternateLookup<ReadOnlySpan<char>>();
-        var symbols = new SymbolList();
+        var symbols = symbolsTls ??= new SymbolList();
+        symbols.Clear();
         for (int i = 0; i < text.Length;)
         {
             int len = 0;
@@ -108,58 +156,49 @@ internal sealed class SentencePieceBpeModel : ITokenizerModel
         var ranker = new ScoreRanker(text, lookup, proto);
         symbols.MergeAll(ref ranker);
 
-        Span<byte> buf = stackalloc byte[4];
+        var output = new List<int>(symbols.Count * 3);
         bool prevUnk = false;
         for (int k = 0; k < symbols.Count; k++)
         {
             int s = symbols.UnitStart[k], e = symbols.UnitEnd[k], id = symbols.Id[k];
-            if (id >= 0 && proto.Pieces[id].Type == PieceType.Unused) { Resegment(text, s, e, piece, sink, lookup); prevUnk = false; continue; }
-            var (os, oe) = piece.OriginalSpan(s, e);
-            if (id >= 0) { sink.Add(id, os, oe); prevUnk = false; continue; }
-            if (proto.ByteFallback && TryBytes(text, s, e, buf, piece, sink)) { prevUnk = false; continue; }
-            if (prevUnk) sink.Ends[^1] = oe;                 // sentencepiece merges a run of unknown pieces
-            else sink.Add(proto.UnkId, os, oe);
+            if (id >= 0 && proto.Pieces[id].Type == PieceType.Unused) { Resegment(text, s, e, output, lookup); prevUnk = false; continue; }
+            if (id >= 0) { output.AddRange([id, s, e]); prevUnk = false; continue; }
+            if (proto.ByteFallback && TryBytes(text, s, e, output)) { prevUnk = false; continue; }
+            if (prevUnk) output[^1] = e;                       // sentencepiece merges a run of unknown pieces
+            else output.AddRange([proto.UnkId, s, e]);
             prevUnk = true;
         }
+        return output.ToArray();
     }
 
-    bool TryBytes(string text, int s, int e, Span<byte> buf, NormalizedString piece, TokenSink sink)
+    bool TryBytes(string text, int s, int e, List<int> output)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(text.Substring(s, e - s));
         foreach (var b in bytes) if (byteIds[b] < 0) return false;
+        Span<byte> buf = stackalloc byte[4];
         for (int i = s; i < e;)
         {
             int len = char.IsHighSurrogate(text[i]) && i + 1 < e && char.IsLowSurrogate(text[i + 1]) ? 2 : 1;
-            var (os, oe) = piece.OriginalSpan(i, i + len);
             int n = (Rune.TryGetRuneAt(text, i, out var r) ? r : Rune.ReplacementChar).EncodeToUtf8(buf);
-            for (int k = 0; k < n; k++) sink.Add(byteIds[buf[k]], os, oe);
+            for (int k = 0; k < n; k++) output.AddRange([byteIds[buf[k]], i, i + len]);
             i += len;
         }
         return true;
     }
 
-    // An unused piece is never emitted: split it back into the two pieces it was merged from (bpe_model.cc resegment).
-    void Resegment(string text, int s, int e, NormalizedString piece, TokenSink sink, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup)
+    // An unused piece is never emitted: split it back into two pieces it can be made of (bpe_model.cc resegment).
+    void Resegment(string text, int s, int e, List<int> output, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup)
     {
         for (int mid = s + 1; mid < e; mid++)
         {
-            if (lookup.TryGetValue(text.AsSpan(s, mid - s), out _) && lookup.TryGetValue(text.AsSpan(mid, e - mid), out _))
+            if (lookup.TryGetValue(text.AsSpan(s, mid - s), out var left) && lookup.TryGetValue(text.AsSpan(mid, e - mid), out var right))
             {
-                EmitOrResegment(text, s, mid, piece, sink, lookup);
-                EmitOrResegment(text, mid, e, piece, sink, lookup);
+                if (proto.Pieces[left].Type == PieceType.Unused) Resegment(text, s, mid, output, lookup); else output.AddRange([left, s, mid]);
+                if (proto.Pieces[right].Type == PieceType.Unused) Resegment(text, mid, e, output, lookup); else output.AddRange([right, mid, e]);
                 return;
             }
         }
-        var (os, oe) = piece.OriginalSpan(s, e);
-        sink.Add(all[text.Substring(s, e - s)], os, oe);
-    }
-
-    void EmitOrResegment(string text, int s, int e, NormalizedString piece, TokenSink sink, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup)
-    {
-        lookup.TryGetValue(text.AsSpan(s, e - s), out var id);
-        if (proto.Pieces[id].Type == PieceType.Unused) { Resegment(text, s, e, piece, sink, lookup); return; }
-        var (os, oe) = piece.OriginalSpan(s, e);
-        sink.Add(id, os, oe);
+        output.AddRange([all[text.Substring(s, e - s)], s, e]);
     }
 
     /// <summary>sentencepiece's DecodeIds: control pieces vanish, unknown pieces show the unk surface, byte pieces are

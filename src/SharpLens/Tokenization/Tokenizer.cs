@@ -13,7 +13,10 @@ public sealed class Tokenizer
 
     internal Tokenizer(TokenizerParts parts) { this.parts = parts; }
 
-    /// <summary>Loads from a model or tokenizer folder, preferring tokenizer.json, then tokenizer.model, then vocab.json + merges.txt.</summary>
+    /// <summary>
+    /// Loads from a model or tokenizer folder, preferring tokenizer.json, then tokenizer.model, then vocab.json +
+    /// merges.txt (as transformers' fast tokenizers do); a path to one of those files loads that file.
+    /// </summary>
     public static Tokenizer Load(string dir) => new(TokenizerLoader.Load(dir));
 
     /// <summary>Which file the tokenizer came from.</summary>
@@ -50,7 +53,6 @@ public sealed class Tokenizer
         ArgumentNullException.ThrowIfNull(text);
         var input = ReplaceLoneSurrogates(text);
         var sink = new TokenSink();
-        var special = new List<bool>();
         if (addSpecialTokens) foreach (var id in parts.Template.Before) sink.Add(id, 0, 0);
         foreach (var (token, s, e) in parts.Added.SplitRaw(input))
         {

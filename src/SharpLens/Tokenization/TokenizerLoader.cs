@@ -39,6 +39,12 @@ internal static class TokenizerLoader
     public static TokenizerParts Load(string dir)
     {
         ArgumentNullException.ThrowIfNull(dir);
+        string? chosen = null;
+        if (File.Exists(dir) && Path.GetFileName(dir) is "tokenizer.json" or "tokenizer.model" or "vocab.json")
+        {
+            chosen = Path.GetFileName(dir);
+            dir = Path.GetDirectoryName(Path.GetFullPath(dir))!;
+        }
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"tokenizer folder not found: {dir}");
         using var config = OptionalJson(Path.Combine(dir, "tokenizer_config.json"));
         using var specialMap = OptionalJson(Path.Combine(dir, "special_tokens_map.json"));
@@ -48,8 +54,8 @@ internal static class TokenizerLoader
         var vocab = Path.Combine(dir, "vocab.json");
         var merges = Path.Combine(dir, "merges.txt");
         TokenizerParts parts;
-        if (File.Exists(json)) parts = FromTokenizerJson(json);
-        else if (File.Exists(model)) parts = FromSentencePiece(model, cfg);
+        if (File.Exists(json) && chosen is null or "tokenizer.json") parts = FromTokenizerJson(json);
+        else if (File.Exists(model) && chosen is null or "tokenizer.model") parts = FromSentencePiece(model, cfg);
         else if (File.Exists(vocab) && File.Exists(merges)) parts = FromVocabMerges(vocab, merges, cfg);
         else
         {

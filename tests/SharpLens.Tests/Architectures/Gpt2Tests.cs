@@ -1,6 +1,8 @@
 // GPT-2: checkpoints without the transformer. prefix, hook identities, padding invariance, bf16, config rejection.
 using SharpLens.Analysis;
+using System.Text.Json.Nodes;
 using SharpLens.Architectures.Gpt2;
+using SharpLens.Hooks;
 using SharpLens.Loading;
 using SharpLens.Tests.Support;
 using static TorchSharp.torch;
@@ -20,19 +22,43 @@ public class Gpt2Tests
     {
         // Given the fixture rewritten as GPT2Model saves it ("h.0.attn…", "wte.weight")
         var src = Fixtures.Model("gpt2");
-        var dir = TempDir.Create();
+        var dir = TempFolders.Create();
         try
         {
             File.Copy(Path.Combine(src, "config.json"), Path.Combine(dir, "config.json"));
             using (var st = SafeTensorsFile.Open(Path.Combine(src, "model.safetensors")))
                 SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"),
-                    st.Keys.Select(k => (k.StartsWith("transformer.") ? k["transformer.".Length..] : k, st.Load(k))).ToList());
+                    st.Keys.Select(k => (k.StartsWith("transformer.") ? k["transformer.".Length..] : k, st.Load(k)))
+                        // as the original openai-community/gpt2 upload: old causal-mask buffers beside the weights
+                        .Append(("h.0.attn.bias", ones(1, 1, 64, 64).tril())).Append(("h.1.attn.masked_bias", tensor(-1e4f)))
+                        .ToList());
             // When loaded and checked
             using var model = ModelLoader.Load(dir);
             var result = ReferenceCheck.Run(model, Path.Combine(src, "reference.safetensors"), 1e-4);
             // Then every tensor matches and no key was unexpected
             Assert.True(result.Ok, string.Join("\n", result.Tensors.Where(t => !t.Ok).Select(t => $"{t.Name} {t.MaxAbsDiff:g3} {t.Problem}")));
             Assert.Empty(model.LoadReport!.Unexpected);
+            Assert.Equal(2, model.LoadReport.Ignored.Count);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [FixtureFact]
+    public void Untied_head_loads_lm_head_weight()
+    {
+        // tie_word_embeddings = false: lm_head.weight is stored; here a copy of wte, so the reference still holds
+        var dir = TempFolders.CopyFixture("gpt2", c => c["tie_word_embeddings"] = false);
+        try
+        {
+            var path = Path.Combine(dir, "model.safetensors");
+            List<(string, Tensor)> tensors;
+            using (var st = SafeTensorsFile.Open(path))
+                tensors = st.Keys.Select(k => (k, st.Load(k).clone())).Append(("lm_head.weight", st.Load("transformer.wte.weight").clone())).ToList();
+            SafeTensorsWriter.Write(path, tensors);
+            using var model = (Gpt2LMHeadModel)ModelLoader.Load(dir);
+            Assert.NotNull(model.lm_head);
+            Assert.Empty(model.LoadReport!.Tied);
+            Assert.True(ReferenceCheck.Run(model, Path.Combine(Fixtures.Model("gpt2"), "reference.safetensors"), 1e-4).Ok);
         }
         finally { Directory.Delete(dir, true); }
     }
@@ -69,6 +95,31 @@ public class Gpt2Tests
         ModelIdentities.Close(b, a, 0.05 * scale, "bf16 vs fp32 logits");
     }
 
+    [FixtureFact]
+    public void Scale_by_inverse_layer_idx_divides_scores_and_upcast_changes_nothing_in_float32()
+    {
+        using var ids = Ids("gpt2");
+        using var model = ModelLoader.Load(Fixtures.Model("gpt2"));
+        var scaledDir = TempFolders.CopyFixture("gpt2", c => c["scale_attn_by_inverse_layer_idx"] = true);
+        var upcastDir = TempFolders.CopyFixture("gpt2", c => c["reorder_and_upcast_attn"] = true);
+        try
+        {
+            using var scaled = ModelLoader.Load(scaledDir);
+            using var upcast = ModelLoader.Load(upcastDir);
+            var scores = HookFilter.Site(Site.AttnScores);
+            using var a = model.RunWithCache(ids, scores);
+            using var b = scaled.RunWithCache(ids, scores);
+            using var c = upcast.RunWithCache(ids, scores);
+            long t = ids.shape[1];
+            using var future = ones(t, t, ScalarType.Bool).triu(1);                         // masked entries hold the dtype minimum
+            for (int l = 0; l < 2; l++)
+                ModelIdentities.Close(b[HookName.Of(Site.AttnScores, l)].masked_fill(future, 0),
+                    a[HookName.Of(Site.AttnScores, l)].masked_fill(future, 0) / (l + 1), 1e-6, $"layer {l} scores / (layer + 1)");
+            ModelIdentities.Close(c.Logits!, a.Logits!, 1e-6, "reorder_and_upcast_attn logits in float32");
+        }
+        finally { Directory.Delete(scaledDir, true); Directory.Delete(upcastDir, true); }
+    }
+
     [Fact]
     public void Unsupported_options_are_rejected()
     {
@@ -87,16 +138,5 @@ public class Gpt2Tests
         var again = Gpt2Config.From(HfConfig.FromJson(c.ToJson()));
         Assert.Equal(c, again);
         Assert.Contains("\"model_type\": \"gpt2\"", c.ToJson());
-    }
-}
-
-/// <summary>A fresh temporary folder.</summary>
-public static class TempDir
-{
-    public static string Create()
-    {
-        var d = Path.Combine(Path.GetTempPath(), "sharplens-test-" + Guid.NewGuid().ToString("N")[..10]);
-        Directory.CreateDirectory(d);
-        return d;
     }
 }

@@ -33,7 +33,7 @@ public class GptBigCodeTests
     public void Multi_head_layout_reproduces_the_multi_query_reference()
     {
         var src = Fixtures.Model("gpt-bigcode");
-        var dir = TempDir.Create();
+        var dir = TempFolders.Create();
         try
         {
             var config = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(src, "config.json")))!;

@@ -24,6 +24,29 @@ public class RobertaTests
     }
 
     [FixtureFact]
+    public void Pooler_and_index_buffers_of_older_checkpoints_are_ignored_with_a_reason()
+    {
+        var dir = TempFolders.CopyFixture("roberta", _ => { });
+        try
+        {
+            var path = Path.Combine(dir, "model.safetensors");
+            List<(string, Tensor)> tensors;
+            using (var st = SafeTensorsFile.Open(path))
+                tensors = st.Keys.Select(k => (k, st.Load(k).clone()))
+                    .Append(("roberta.pooler.dense.weight", zeros(64, 64))).Append(("roberta.pooler.dense.bias", zeros(64)))
+                    .Append(("roberta.embeddings.position_ids", arange(40L).view(1, 40)))
+                    .Append(("lm_head.decoder.bias", st.Load("lm_head.bias").clone())).ToList();
+            SafeTensorsWriter.Write(path, tensors);
+            using var model = ModelLoader.Load(dir);
+            var report = model.LoadReport!;
+            Assert.Equal(3, report.Ignored.Count);
+            Assert.Contains(report.Tied, t => t.StartsWith("lm_head.decoder.bias"));
+            Assert.True(SharpLens.Analysis.ReferenceCheck.Run(model, Path.Combine(Fixtures.Model("roberta"), "reference.safetensors"), 1e-4).Ok);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [FixtureFact]
     public void Hook_identities_hold()
     {
         using var model = (RobertaForMaskedLM)ModelLoader.Load(Fixtures.Model("roberta"));

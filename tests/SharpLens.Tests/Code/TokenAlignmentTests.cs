@@ -31,6 +31,20 @@ public sealed class TokenAlignmentTests
     }
 
     [Fact]
+    public void Tokens_map_to_nodes_and_nodes_to_tokens()
+    {
+        var tree = SyntaxTree.Parse(Source, Language.Python);
+        int[] starts = [0, 1, 3, 7, 13, 14, 16], ends = [1, 3, 7, 13, 14, 16, 17];
+        var al = TokenAlignment.ToLeaves(tree, starts, ends);
+        var call = tree.Nodes.Single(n => n.Type == "call");                      // get_name(ab) = [4, 16)
+
+        Assert.Equal([2, 3, 4, 5], al.TokensOfNode(call));                         // " get" "_name(" "a" "b)"
+        Assert.Equal("call", tree.SmallestNodeCovering(7, 13).Type);              // "_name(" spans identifier and "("
+        Assert.Equal("identifier", tree.SmallestNodeCovering(13, 14).Type);       // "a" inside "ab"
+        Assert.Equal("module", tree.SmallestNodeCovering(16, 17).Type);           // the newline
+    }
+
+    [Fact]
     public void Mean_pooling_averages_each_leaf_tokens_and_marks_leaves_without_tokens()
     {
         var tree = SyntaxTree.Parse(Source, Language.Python);

@@ -74,6 +74,8 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
             .Alias(k => "module." + k, "DataParallel state dict")
             .Tie("cls.predictions.decoder.weight", "bigs.embeddings.word_embeddings.weight")
             .Tie("cls.predictions.decoder.bias", "cls.predictions.bias")
+            .Tie("module.cls.predictions.decoder.weight", "bigs.embeddings.word_embeddings.weight")
+            .Tie("module.cls.predictions.decoder.bias", "cls.predictions.bias")
             .Ignore(k => k.EndsWith("embeddings.position_ids", StringComparison.Ordinal) || k.EndsWith("embeddings.token_type_ids", StringComparison.Ordinal),
                 "index buffer recomputed from the input");
         if (c.Head != BigsHead.MaskedLm)
@@ -129,7 +131,9 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
     /// </summary>
     public Tensor? Derived(string name, long[] shape)
     {
-        var hn = HookName.Parse(name);
+        HookName hn;
+        try { hn = HookName.Parse(name); }
+        catch (FormatException) { return null; }
         if (hn.Layer is not int l || l >= Config.NLayers || shape.Length != 2 || shape[0] != 1) return null;
         var layer = bigs.encoder.Layers.ElementAt(l);
         using var _ = no_grad();

@@ -10,7 +10,13 @@ using static TorchSharp.torch;
 
 namespace SharpLens.Architectures.Bigs;
 
-/// <summary>The BiGS hook sites (paths under <c>blocks.{l}.</c>).</summary>
+/// <summary>
+/// The BiGS hook sites (paths under <c>blocks.{l}.</c>). <c>fwd.hook_ssm_out</c> / <c>bwd.hook_ssm_out</c> are the
+/// fixture's names for fs4/bs4 outputs (K∗u + D·u); <c>ssm.fwd.hook_kernel_out</c> / <c>ssm.bwd.hook_kernel_out</c>
+/// (the names) are the convolution alone, K∗u, before the D skip. Every bwd site is in reversed time, as bs4
+/// sees it. <c>fwd.hook_kernel</c> is the kernel the pass convolves with, [1, pos]; the fixture's
+/// <c>fwd.kernel</c> (any length) is served by <see cref="BigsForMaskedLM.Derived"/>.
+/// </summary>
 public static class BigsSite
 {
     public static readonly HookSite LnNormalized = Site.Of("ln.hook_normalized");

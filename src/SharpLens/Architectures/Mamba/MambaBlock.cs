@@ -10,7 +10,12 @@ using static TorchSharp.torch;
 
 namespace SharpLens.Architectures.Mamba;
 
-/// <summary>The hook sites of the Mamba mixer (paths under <c>blocks.{l}.</c>).</summary>
+/// <summary>
+/// The hook sites of the Mamba mixer (paths under <c>blocks.{l}.</c>). <c>hook_conv</c> is the causal conv output
+/// with its bias, before silu; <c>hook_conv_out</c> (the fixture's name) is silu of it, the SSM input u.
+/// <c>hook_ssm_states</c> [batch, pos, d_inner, d_state] is materialised only when hooked, and then y = C·h is read
+/// from it, so patching it takes effect. <c>hook_ssm_out</c> includes D·u and precedes the silu(z) gate.
+/// </summary>
 public static class MambaSite
 {
     public static readonly HookSite InProj = Site.Of("mixer.hook_in_proj");

@@ -102,7 +102,9 @@ public sealed record MambaConfig
             ["time_step_scale"] = TimeStepScale,
             ["torch_dtype"] = "float32",
             ["use_bias"] = UseBias,
+            ["use_cache"] = true,
             ["use_conv_bias"] = UseConvBias,
+            ["use_mambapy"] = false,
             ["vocab_size"] = VocabSize,
         };
         if (!TieWordEmbeddings) o["tie_word_embeddings"] = false;   // written only when it differs from the class default

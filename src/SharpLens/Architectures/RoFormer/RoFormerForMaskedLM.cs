@@ -64,6 +64,8 @@ public sealed class RoFormerForMaskedLM : HookedModel
     {
         using var scope = NewDisposeScope();
         long b = inputIds.shape[0], p = inputIds.shape[1];
+        if (p > Config.MaxPositions)      // HF's sinusoidal table has max_position_embeddings rows
+            throw new ArgumentException($"sequence length {p} exceeds max_position_embeddings ({Config.MaxPositions})");
         var e = roformer.embeddings;
         var word = hEmbed.Run(e.word_embeddings.forward(inputIds));                         // [batch, pos, d_embed]
         var type = hTokenTypeEmbed.Run(e.token_type_embeddings.forward(zeros_like(inputIds)));

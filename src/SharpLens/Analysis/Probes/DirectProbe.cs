@@ -1,0 +1,178 @@
+// DirectProbe (Zhou & Srikumar 2021): greedy same-label cluster merging under linear separability, exact or over k-means.
+using System.Diagnostics;
+using static TorchSharp.torch;
+
+namespace SharpLens.Analysis.Probes;
+
+/// <summary>Where the greedy merge starts: every training vector (exact) or k-means clusters per label (scalable).</summary>
+public enum DirectProbeMode { Exact, KMeans }
+
+/// <summary>Options of <see cref="DirectProbe.Run"/>.</summary>
+public sealed record DirectProbeOptions
+{
+    /// <summary>Starting clusters: singletons (exact) or seeded k-means per label.</summary>
+    public DirectProbeMode Mode { get; init; } = DirectProbeMode.KMeans;
+    /// <summary>k-means clusters per label (M) in <see cref="DirectProbeMode.KMeans"/> mode.</summary>
+    public int ClustersPerLabel { get; init; } = 64;
+    /// <summary>Lloyd iterations of k-means.</summary>
+    public int KMeansIterations { get; init; } = 25;
+    /// <summary>Exact mode refuses more training vectors than this (it needs O(n²) SVM solves).</summary>
+    public int ExactLimit { get; init; } = 2000;
+    /// <summary>Separability test.</summary>
+    public SvmOptions Svm { get; init; } = new();
+    /// <summary>Budget of SVM solves; when spent the merge stops and the result is flagged (cluster count is then an upper bound).</summary>
+    public int MaxSolves { get; init; } = 200_000;
+    /// <summary>Seed of k-means++.</summary>
+    public long Seed { get; init; } = 0;
+}
+
+/// <summary>A final cluster: its label and the training rows (indices into the train split) it holds.</summary>
+public sealed record ProbeCluster(string Label, int[] Members);
+
+/// <summary>
+/// DirectProbe outcome: final clusters (== labels ⇔ the training set is linearly separable per label), distances
+/// between clusters of different labels (minimum point-to-point distance per cluster pair: min and mean over pairs),
+/// test accuracy / macro-F1 by the nearest cluster (nearest training point, see <see cref="DirectProbe"/>) and by the
+/// nearest cluster centroid, and bookkeeping.
+/// </summary>
+public sealed record DirectProbeResult(int Clusters, int Labels, int InitialClusters, int Merges, int RejectedMerges, int SvmSolves,
+    bool BudgetExhausted, double MinDistance, double MeanDistance, double TestAccuracy, double MacroF1, double TestAccuracyCentroid,
+    double Seconds, IReadOnlyList<ProbeCluster> FinalClusters)
+{
+    /// <summary>Whether every label ended as one cluster.</summary>
+    public bool Separable => Clusters == Labels;
+}
+
+/// <summary>
+/// Start with clusters per label; repeatedly take the closest same-label pair (Euclidean distance of centroids; lazy
+/// priority queue) and merge it if the union is linearly separable (<see cref="LinearSvm"/>) from every current cluster
+/// of another label, tested nearest-first and stopping at the first failure; a rejected pair is never retried (other
+/// clusters only grow, so it cannot become separable). Exact mode starts from singletons as the paper does.
+/// Deviation (kmeans mode): starting clusters are seeded k-means clusters of each label, which are not themselves
+/// checked; they cut the O(n²) solves to O(M²·labels) but may overlap other labels, so the count can differ from exact.
+/// Prediction: a test vector takes the label of the cluster holding its nearest training vector (distance to a cluster
+/// = distance to its nearest point; this is 1-nearest-neighbour over training vectors, the clusters do not change it),
+/// and, as a cluster-dependent second figure, the label of the nearest centroid. Hull distances (an LP/QP) are not computed.
+/// </summary>
+public static class DirectProbe
+{
+    /// <summary>Runs DirectProbe on the train split of <paramref name="data"/> and evaluates on its test split.</summary>
+    public static DirectProbeResult Run(ProbeDataset data, DirectProbeOptions? options = null, Action<string>? progress = null)
+    {
+        options ??= new DirectProbeOptions();
+        var sw = Stopwatch.StartNew();
+        var (x, y, xTest, yTest) = LinearProbe.Split(data);
+        if (x.Length == 0) throw new ArgumentException("expected training pairs, found none");
+        if (options.Mode == DirectProbeMode.Exact && x.Length > options.ExactLimit)
+            throw new ArgumentException($"exact DirectProbe needs O(n²) SVM solves: expected at most {options.ExactLimit} training vectors, found {x.Length} (use kmeans mode)");
+        int k = data.Classes.Length, d = x[0].Length;
+        var members = new List<int[]>();
+        var label = new List<int>();
+        for (int c = 0; c < k; c++)
+        {
+            var rows = Enumerable.Range(0, x.Length).Where(i => y[i] == c).ToArray();
+            if (rows.Length == 0) continue;
+            var groups = options.Mode == DirectProbeMode.Exact ? rows.Select(r => new[] { r }).ToList()
+                : KMeans.Cluster(x, rows, options.ClustersPerLabel, options.KMeansIterations, options.Seed + c);
+            foreach (var g in groups) { members.Add(g); label.Add(c); }
+        }
+        int initial = members.Count;
+        var centroid = members.Select(m => Centroid(x, m, d)).ToList();
+        var active = Enumerable.Repeat(true, initial).ToList();
+        var queue = new PriorityQueue<(int A, int B), double>();
+        for (int a = 0; a < initial; a++)
+            for (int b = a + 1; b < initial; b++)
+                if (label[a] == label[b]) queue.Enqueue((a, b), Distance(centroid[a], centroid[b]));
+        int merges = 0, rejected = 0, solves = 0;
+        bool exhausted = false;
+        while (queue.TryDequeue(out var pair, out _))
+        {
+            if (!active[pair.A] || !active[pair.B]) continue;
+            if (solves >= options.MaxSolves) { exhausted = true; break; }
+            var union = members[pair.A].Concat(members[pair.B]).ToArray();
+            var uc = Centroid(x, union, d);
+            var others = Enumerable.Range(0, members.Count).Where(c => active[c] && label[c] != label[pair.A])
+                .OrderBy(c => Distance(uc, centroid[c])).ToList();
+            bool ok = true;
+            foreach (var c in others)
+            {
+                if (solves >= options.MaxSolves) { ok = false; exhausted = true; break; }
+                solves++;
+                if (!LinearSvm.Separable(x, union, members[c], options.Svm, out _)) { ok = false; break; }
+            }
+            if (exhausted) break;
+            if (!ok) { rejected++; continue; }
+            active[pair.A] = active[pair.B] = false;
+            members.Add(union); label.Add(label[pair.A]); centroid.Add(uc); active.Add(true);
+            int id = members.Count - 1;
+            for (int c = 0; c < id; c++)
+                if (active[c] && label[c] == label[id]) queue.Enqueue((c, id), Distance(uc, centroid[c]));
+            merges++;
+            if (progress != null && merges % 50 == 0) progress($"directprobe: {merges} merges, {rejected} rejected, {solves} SVM solves ({sw.Elapsed.TotalSeconds:0.0} s)");
+        }
+        var final = Enumerable.Range(0, members.Count).Where(c => active[c]).ToList();
+        var clusters = final.Select(c => new ProbeCluster(data.Classes[label[c]], members[c])).ToList();
+        var (minD, meanD) = Distances(x, final.Select(c => members[c]).ToList(), final.Select(c => label[c]).ToList());
+        var (pred, predCentroid) = Predict(x, y, xTest, final.Select(c => centroid[c]).ToList(), final.Select(c => label[c]).ToList());
+        return new DirectProbeResult(final.Count, final.Select(c => label[c]).Distinct().Count(), initial, merges, rejected, solves, exhausted,
+            minD, meanD, Metrics.Accuracy(yTest, pred), Metrics.MacroF1(yTest, pred, k), Metrics.Accuracy(yTest, predCentroid), sw.Elapsed.TotalSeconds, clusters);
+    }
+
+    static double[] Centroid(float[][] x, int[] rows, int d)
+    {
+        var c = new double[d];
+        foreach (var r in rows) for (int j = 0; j < d; j++) c[j] += x[r][j];
+        for (int j = 0; j < d; j++) c[j] /= rows.Length;
+        return c;
+    }
+
+    static double Distance(double[] a, double[] b)
+    {
+        double s = 0;
+        for (int j = 0; j < a.Length; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
+        return Math.Sqrt(s);
+    }
+
+    /// <summary>Min and mean over different-label cluster pairs of the minimum point-to-point distance (NaN with one label).</summary>
+    static (double Min, double Mean) Distances(float[][] x, List<int[]> clusters, List<int> labels)
+    {
+        using var scope = NewDisposeScope();
+        var all = LinearProbe.Matrix(x);                                             // [n_train, d]
+        int n = clusters.Count;
+        var best = new double[n, n];
+        var idx = clusters.Select(m => tensor(m.Select(i => (long)i).ToArray())).ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            var rows = all.index_select(0, idx[i]);
+            for (int j = i + 1; j < n; j++)
+            {
+                if (labels[i] == labels[j]) continue;
+                using var dist = cdist(rows, all.index_select(0, idx[j]));
+                best[i, j] = dist.min().item<float>();
+            }
+        }
+        var values = new List<double>();
+        for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) if (labels[i] != labels[j]) values.Add(best[i, j]);
+        return values.Count == 0 ? (double.NaN, double.NaN) : (values.Min(), values.Average());
+    }
+
+    /// <summary>Nearest-training-point label and nearest-centroid label for every test vector.</summary>
+    static (int[] Nearest, int[] Centroid) Predict(float[][] x, int[] y, float[][] xTest, List<double[]> centroids, List<int> labels)
+    {
+        if (xTest.Length == 0) return ([], []);
+        using var scope = NewDisposeScope();
+        var train = LinearProbe.Matrix(x);
+        var test = LinearProbe.Matrix(xTest);
+        var nearest = new int[xTest.Length];
+        const int chunk = 512;
+        for (int s = 0; s < xTest.Length; s += chunk)
+        {
+            using var inner = NewDisposeScope();
+            var arg = cdist(test.narrow(0, s, Math.Min(chunk, xTest.Length - s)), train).argmin(1).data<long>().ToArray();
+            for (int i = 0; i < arg.Length; i++) nearest[s + i] = y[arg[i]];
+        }
+        var cents = tensor(centroids.SelectMany(c => c.Select(v => (float)v)).ToArray()).view(centroids.Count, -1);
+        var ca = cdist(test, cents).argmin(1).data<long>().ToArray();
+        return (nearest, ca.Select(i => labels[(int)i]).ToArray());
+    }
+}

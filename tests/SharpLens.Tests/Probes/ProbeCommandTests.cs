@@ -1,0 +1,139 @@
+// `sharplens probe` end to end on a tiny random RoFormer + the GPT-2 tokenizer fixture, and its bad-input failures.
+using System.Text.Json;
+using SharpLens.Architectures.RoFormer;
+using SharpLens.Code.Datasets;
+using SharpLens.Loading;
+using SharpLens.Tests.Support;
+using static TorchSharp.torch;
+
+namespace SharpLens.Tests.Probes;
+
+public sealed class ProbeCommandTests : IDisposable
+{
+    readonly TempDir dir = new();
+    public void Dispose() => dir.Dispose();
+
+    const string Python = """
+        def add(a, b=1):
+            x = a + b
+            if x > 2:
+                return x
+            return add(x, b)
+
+        def scale(values, factor):
+            out = []
+            for v in values:
+                out.append(v * factor)
+            return out
+
+        class Box:
+            def area(self, w, h):
+                s = w * h
+                return s
+
+        def longest(words, limit=10, prefix="item", verbose=False, separator=", ", fallback=None):
+            best = fallback
+            total = 0
+            for word in words:
+                if len(word) > limit and word.startswith(prefix):
+                    total = total + len(word)
+                    best = word if best is None or len(word) > len(best) else best
+            if verbose:
+                print(separator.join([prefix, str(total), str(best)]))
+            return best
+        """;
+
+    /// <summary>
+    /// A model folder the CLI can use: a random 2-layer RoFormer (d_model 16, max 64 positions, vocabulary 50,257 so
+    /// every GPT-2 id is valid) saved as an HF folder, plus the GPT-2 tokenizer fixture's vocab.json + merges.txt.
+    /// The pairing is arbitrary; the test checks plumbing, not probe quality. 64 positions make `longest` truncate.
+    /// </summary>
+    string ModelDir(string name, bool withTokenizer = true)
+    {
+        var path = dir.File(name);
+        Directory.CreateDirectory(path);
+        var json = """
+            {"model_type": "roformer", "vocab_size": 50257, "embedding_size": 8, "hidden_size": 16, "num_attention_heads": 2,
+             "num_hidden_layers": 2, "intermediate_size": 24, "max_position_embeddings": 64, "layer_norm_eps": 1e-12}
+            """;
+        using var model = (RoFormerForMaskedLM)RoFormerForMaskedLM.Create(HfConfig.FromJson(json)).Model;
+        model.InitWeights(0.4, new Generator(11));
+        File.WriteAllText(Path.Combine(path, "config.json"), model.Config.ToJson());
+        SafeTensorsWriter.Write(Path.Combine(path, "model.safetensors"), model.named_parameters().Select(p => (p.name, (Tensor)p.parameter))
+            .Append(("roformer.encoder.embed_positions.weight", model.EmbedPositionsTable())).ToList());
+        if (withTokenizer)
+            foreach (var f in new[] { "vocab.json", "merges.txt" })
+                File.Copy(Path.Combine(Fixtures.Tokenizer("gpt2"), f), Path.Combine(path, f));
+        return path;
+    }
+
+    string Pairs()
+    {
+        var src = dir.File("src");
+        Directory.CreateDirectory(src);
+        File.WriteAllText(Path.Combine(src, "m.py"), Python);
+        var (functions, _) = ProbeFunctions.Extract(src, 10, seed: 1);
+        var (pairs, _) = ProbePairs.Generate("sibling", functions, seed: 1, perLabel: 30);
+        var file = dir.File("pairs.jsonl");
+        Jsonl.Write(file, pairs, ProbePair.WriteJson);
+        return file;
+    }
+
+    [FixtureFact]
+    public void Probe_command_writes_json_csv_and_plots_for_two_models()
+    {
+        var a = ModelDir("tiny-a");
+        var b = ModelDir("tiny-b");
+        var pairs = Pairs();
+        var outDir = dir.File("out");
+
+        var (code, stderr) = Support.Cli.Run("probe", "--model", a, "--pairs", pairs, "--compare", b, "--probe", "both", "--mode", "exact", "--out", outDir);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("truncated to 64 tokens", stderr);
+        foreach (var f in new[] { "probe.json", "probe.csv", "probe_accuracy.png", "probe_accuracy.svg" })
+            Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+        var csv = File.ReadAllLines(Path.Combine(outDir, "probe.csv"));
+        Assert.StartsWith("model,task,layer,probe,train_acc,test_acc,macro_f1,n_clusters", csv[0]);
+        Assert.Equal(1 + 2 * 2 * 2, csv.Length);                                    // header + 2 models × 2 layers × 2 probes
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "probe.json")));
+        var comparison = doc.RootElement.GetProperty("comparison");
+        Assert.Equal(4, comparison.GetArrayLength());
+        // identical weights (same seed) and identical pairs: every difference is exactly zero
+        foreach (var c in comparison.EnumerateArray()) Assert.Equal(0.0, c.GetProperty("diff_b_minus_a").GetDouble());
+        var run = doc.RootElement.GetProperty("runs")[0];
+        Assert.True(run.GetProperty("features").GetProperty("functions_truncated").GetInt32() >= 1);
+        foreach (var row in run.GetProperty("rows").EnumerateArray().Where(r => r.GetProperty("probe").GetString() == "directprobe"))
+            Assert.True(row.GetProperty("n_clusters").GetInt32() >= 2);
+    }
+
+    [FixtureFact]
+    public void Bad_inputs_fail_with_exit_2_and_leave_no_output()
+    {
+        var model = ModelDir("tiny");
+        var noTokenizer = ModelDir("bare", withTokenizer: false);
+        var pairs = Pairs();
+        var broken = dir.File("broken.jsonl");
+        File.WriteAllText(broken, "{\"id\": \"x\", \"task\": \"sibling\"\n");
+        var wrongShape = dir.File("wrong.jsonl");
+        File.WriteAllText(wrongShape, "{\"id\": \"x\", \"task\": \"sibling\", \"label\": \"1\", \"split\": \"train\", \"code\": \"x = 1\"}\n");
+        var outDir = dir.File("out");
+
+        var cases = new (string[] Args, string Expect)[]
+        {
+            (["--model", model, "--pairs", dir.File("missing.jsonl")], "pairs file not found"),
+            (["--model", model, "--pairs", broken], "expected a JSON object"),
+            (["--model", model, "--pairs", wrongShape], "expected an object field 'a'"),
+            (["--model", noTokenizer, "--pairs", pairs], "expected tokenizer.json"),
+            (["--model", model, "--pairs", pairs, "--layers", "0,7"], "expected layers in 0..1"),
+            (["--model", model, "--pairs", pairs, "--layers", "a"], "--layers expects"),
+        };
+        foreach (var (args, expect) in cases)
+        {
+            var (code, stderr) = Support.Cli.Run(["probe", .. args, "--probe", "linear", "--out", outDir]);
+            Assert.True(code == 2, $"{string.Join(' ', args)} → {code}: {stderr}");
+            Assert.Contains(expect, stderr);
+            Assert.False(Directory.Exists(outDir), "no partial output");
+        }
+    }
+}
