@@ -120,7 +120,16 @@ public static class TrainCheckpoint
     static void Compare(string path, string what, string found, string expected)
     {
         if (found == expected) return;
-        throw new CheckpointMismatchException($"checkpoint {path} belongs to another run: its {what} differ from this run's.\n" +
-            $"  checkpoint: {found}\n  this run:   {expected}\nStart a new --out folder, or resume with the original options.");
+        string detail = $"\n  checkpoint: {found}\n  this run:   {expected}";
+        try
+        {
+            if (JsonNode.Parse(found) is JsonObject a && JsonNode.Parse(expected) is JsonObject b)
+                detail = string.Concat(a.Select(kv => kv.Key).Union(b.Select(kv => kv.Key))
+                    .Where(k => a[k]?.ToJsonString() != b[k]?.ToJsonString())
+                    .Select(k => $"\n  {k}: checkpoint {a[k]?.ToJsonString() ?? "(absent)"}, this run {b[k]?.ToJsonString() ?? "(absent)"}"));
+        }
+        catch (JsonException) { }
+        throw new CheckpointMismatchException($"checkpoint {path} belongs to another run: its {what} differ from this run's:{detail}\n" +
+            "Start a new --out folder, or resume with the original options.");
     }
 }
