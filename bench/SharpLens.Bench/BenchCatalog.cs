@@ -7,6 +7,7 @@ internal static class BenchCatalog
     {
         ["core"] = CoreBench.Run,
         ["code"] = CodeBench.Run,
+        ["train"] = TrainBench.Run,
         ["tokenizers"] = TokenizerBench.Run,
         ["parens-7b"] = ParensMemoryBench.Run,
     };

@@ -13,6 +13,8 @@ internal static class CommandCatalog
         yield return TokenizeCommand.Create();
         yield return DataCommand.Create();
         yield return SsmKernelsCommand.Create();
+        yield return TrainCommand.Create();
+        yield return FinetuneCommand.Create();
         yield return TokenizerCommand.Create();
         yield return ProbeCommand.Create();
         yield return ParensCommand.Create();

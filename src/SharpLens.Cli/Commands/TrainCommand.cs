@@ -1,0 +1,162 @@
+// `sharplens train`: pretrain a model (clm or mlm) from scratch on a code corpus and save it as an HF folder.
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using SharpLens.Training;
+using Spectre.Console;
+
+namespace SharpLens.Cli.Commands;
+
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("train", "Train a model from scratch on a corpus (identical data stream for every architecture given the seed).");
+        var arch = new Option<string>("--arch") { Description = "llama | gpt2 | roberta-rope | bigs | mamba", DefaultValueFactory = _ => "llama" };
+        var objective = new Option<string>("--objective") { Description = "clm (causal) | mlm (masked, 15% 80/10/10)", DefaultValueFactory = _ => "clm" };
+        var corpus = new Option<string>("--corpus") { Description = "Folder of source files (searched recursively)", Required = true };
+        var glob = new Option<string>("--glob") { Description = "File pattern", DefaultValueFactory = _ => "*.py" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer folder (tokenizer.json …), copied into --out", Required = true };
+        var trainTokenizer = new Option<int?>("--train-tokenizer") { Description = "First train SharpLens' byte-level BPE with this vocab size on the corpus and save it to --tokenizer" };
+        var outDir = new Option<string>("--out") { Description = "Output folder (HF model + train_log.csv + loss.png + checkpoint/)", Required = true };
+        var cacheDir = new Option<string?>("--cache") { Description = "Token cache folder (default: OUT/token_cache)" };
+        var layers = new Option<int>("--layers") { Description = "Layers", DefaultValueFactory = _ => 4 };
+        var dModel = new Option<int>("--d-model") { Description = "Residual width", DefaultValueFactory = _ => 256 };
+        var heads = new Option<int>("--heads") { Description = "Attention heads", DefaultValueFactory = _ => 4 };
+        var kvHeads = new Option<int?>("--kv-heads") { Description = "Key/value heads (llama; default = --heads)" };
+        var dMlp = new Option<int?>("--d-mlp") { Description = "MLP width (default: llama 8/3·d_model rounded to 16, others 4·d_model)" };
+        var dState = new Option<int>("--d-state") { Description = "SSM state size (mamba) / S4D modes (bigs)", DefaultValueFactory = _ => 16 };
+        var seqLen = new Option<int>("--seq-len") { Description = "Sequence length", DefaultValueFactory = _ => 256 };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 16 };
+        var tokens = new Option<long?>("--tokens") { Description = "Token budget (steps = tokens / (batch·seq-len))" };
+        var steps = new Option<int?>("--steps") { Description = "Step budget (instead of --tokens)" };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 1e-3 };
+        var warmup = new Option<int>("--warmup") { Description = "Linear warmup steps", DefaultValueFactory = _ => 100 };
+        var minLr = new Option<double>("--min-lr") { Description = "Learning rate at the end of the cosine", DefaultValueFactory = _ => 1e-4 };
+        var wd = new Option<double>("--weight-decay") { Description = "AdamW decoupled weight decay (matrices only)", DefaultValueFactory = _ => 0.1 };
+        var clip = new Option<double>("--clip") { Description = "Global gradient-norm clip (0 = off)", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of initialisation, data order and masking", DefaultValueFactory = _ => 1234 };
+        var every = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = end and stop only)", DefaultValueFactory = _ => 200 };
+        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores); resume bit-exactly with the same number" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (refused if it belongs to another run)" };
+        var evalParens = new Option<int>("--eval-parens") { Description = "After a clm run, greedy accuracy on N closing-paren prompts per depth 1–4 (0 = skip)", DefaultValueFactory = _ => 200 };
+        var exportOnly = new Option<bool>("--export-only") { Description = "With --resume: write the HF folder from the checkpoint (e.g. of a stopped run) without training further" };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from this HF folder's weights (same arch and sizes): continued pretraining, fresh optimiser and schedule" };
+        var evalOnly = new Option<bool>("--eval-only") { Description = "Only run the closing-paren evaluation on the model already saved in --out" };
+        foreach (var o in new Option[] { arch, objective, corpus, glob, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
+                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly, initFrom })
+            cmd.Options.Add(o);
+
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                if (parse.GetValue(evalOnly))
+                    return EvalParens(parse.GetValue(outDir)!, TrainTokenizers.Load(parse.GetValue(tokenizer)!), Math.Max(1, parse.GetValue(evalParens)));
+                var options = new TrainOptions
+                {
+                    Arch = parse.GetValue(arch)!,
+                    Objective = parse.GetValue(objective) switch
+                    {
+                        "clm" => Objective.Clm, "mlm" => Objective.Mlm,
+                        var x => throw new ArgumentException($"--objective must be clm or mlm, found '{x}'"),
+                    },
+                    Layers = parse.GetValue(layers), DModel = parse.GetValue(dModel), Heads = parse.GetValue(heads), KvHeads = parse.GetValue(kvHeads),
+                    DMlp = parse.GetValue(dMlp), DState = parse.GetValue(dState), SeqLen = parse.GetValue(seqLen), Batch = parse.GetValue(batch),
+                    Tokens = parse.GetValue(tokens), Steps = parse.GetValue(steps), Lr = parse.GetValue(lr), Warmup = parse.GetValue(warmup),
+                    MinLr = parse.GetValue(minLr), WeightDecay = parse.GetValue(wd), Clip = parse.GetValue(clip), Seed = parse.GetValue(seed),
+                    CheckpointEvery = parse.GetValue(every), Threads = parse.GetValue(threads), InitFrom = parse.GetValue(initFrom),
+                };
+                options.Validate();
+                ModelFactory.RequireAvailable(options.Arch);
+                string corpusDir = parse.GetValue(corpus)!, tokDir = parse.GetValue(tokenizer)!, output = parse.GetValue(outDir)!, pattern = parse.GetValue(glob)!;
+                if (parse.GetValue(trainTokenizer) is int vocab)
+                {
+                    Console.Error.WriteLine($"training a byte-level BPE tokenizer (vocab {vocab}) on {corpusDir}/**/{pattern} …");
+                    var docs = TokenCache.ListFiles(corpusDir, pattern).Select(f => File.ReadAllText(Path.Combine(corpusDir, f)));
+                    ByteBpe.Train(docs, vocab).Save(tokDir);
+                }
+                var tok = TrainTokenizers.Load(tokDir);
+                var cache = TokenCache.OpenOrBuild(corpusDir, pattern, tok, parse.GetValue(cacheDir) ?? Path.Combine(output, "token_cache"), Console.Error.WriteLine);
+                int code = Run(options, tok, cache, output, parse.GetValue(resume), parse.GetValue(exportOnly));
+                if (code == 0 && options.Objective == Objective.Clm && parse.GetValue(evalParens) > 0) EvalParens(output, tok, parse.GetValue(evalParens));
+                return code;
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException or IOException
+                                          or CheckpointMismatchException or InvalidOperationException or SharpLens.Loading.CheckpointFormatException)
+            {
+                Console.Error.WriteLine($"sharplens train: {e.Message}");
+                return 2;
+            }
+        });
+        return cmd;
+    }
+
+    static int Run(TrainOptions options, TrainTokenizer tok, TokenCache cache, string output, bool resume, bool exportOnly)
+    {
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; RequestStop(stop); };
+        Console.CancelKeyPress += onCancel;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; RequestStop(stop); });
+        try
+        {
+            TrainResult result;
+            if (Console.IsErrorRedirected || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                long lastPrinted = -1;
+                result = Trainer.Run(options, tok, cache, output, resume, p =>
+                {
+                    if (p.Step != p.TotalSteps && p.Step - lastPrinted < Math.Max(1, p.TotalSteps / 200) && p.Step > 10) return;
+                    lastPrinted = p.Step;
+                    Console.WriteLine($"step {p.Step}/{p.TotalSteps}  tokens {p.Tokens:N0}  loss {p.Loss:F4}  lr {p.Lr:G3}  {p.TokensPerSecond:F0} tok/s  " +
+                                      $"elapsed {p.Elapsed:hh\\:mm\\:ss}  eta {Eta(p):hh\\:mm\\:ss}");
+                }, stop.Token, Console.WriteLine, exportOnly: exportOnly);
+            }
+            else
+            {
+                result = null!;
+                AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask("training", maxValue: options.TotalSteps);
+                        result = Trainer.Run(options, tok, cache, output, resume, p =>
+                        {
+                            task.Value = p.Step;
+                            task.Description = $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:F0} tok/s eta {Eta(p):hh\\:mm\\:ss}";
+                        }, stop.Token, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), exportOnly: exportOnly);
+                    });
+            }
+            if (result.Stopped)
+            {
+                Console.WriteLine($"stopped at step {result.Steps}/{result.TotalSteps}; checkpoint written to {Trainer.CheckpointPath(output)} — continue with --resume");
+                return 130;
+            }
+            Console.WriteLine($"done: {result.Steps} steps, {result.TokensSeen:N0} tokens, final loss {result.FinalLoss:F4}, wall {result.Wall:hh\\:mm\\:ss}, " +
+                              $"{result.Parameters:N0} parameters → {output}");
+            return 0;
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
+    }
+
+    static int EvalParens(string modelDir, TrainTokenizer tok, int perDepth)
+    {
+        using var model = SharpLens.Loading.ModelLoader.Load(modelDir);
+        var results = ParenEval.Run(model, tok.EncodeForInference ?? tok.Encode, tok.TokenToId, perDepth);
+        var lines = results.Select(r => $"depth {r.Depth} ('{r.Answer}', id {r.AnswerId}): {r.Correct}/{r.Total} = {r.Accuracy:P1}").ToList();
+        foreach (var l in lines) Console.WriteLine("closing parens " + l);
+        File.WriteAllText(Path.Combine(modelDir, "paren_eval.json"), System.Text.Json.JsonSerializer.Serialize(results.Select(r => new
+        {
+            depth = r.Depth, answer = r.Answer, answer_id = r.AnswerId, correct = r.Correct, total = r.Total, accuracy = r.Accuracy,
+        }), new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return 0;
+    }
+
+    static void RequestStop(CancellationTokenSource stop)
+    {
+        if (stop.IsCancellationRequested) return;
+        Console.Error.WriteLine("stop requested: finishing the current step, then writing a checkpoint …");
+        stop.Cancel();
+    }
+
+    static TimeSpan Eta(TrainProgress p) => p.Step == 0 ? TimeSpan.Zero : p.Elapsed / p.Step * (p.TotalSteps - p.Step);
+}

@@ -1,0 +1,77 @@
+// Options of one training run: architecture and sizes, objective, data, budget, optimiser, schedule, checkpointing.
+namespace SharpLens.Training;
+
+/// <summary>The training objective: next-token prediction (clm) or BERT-style masked tokens (mlm).</summary>
+public enum Objective { Clm, Mlm }
+
+/// <summary>
+/// Everything that defines a run. Two runs with equal <see cref="Seed"/>, corpus, tokenizer, <see cref="SeqLen"/>,
+/// <see cref="Batch"/> and budget see the same token stream whatever the architecture (identical conditions).
+/// </summary>
+public sealed record TrainOptions
+{
+    /// <summary>llama, gpt2, roberta-rope, bigs or mamba.</summary>
+    public required string Arch { get; init; }
+    public Objective Objective { get; init; } = Objective.Clm;
+    public int Layers { get; init; } = 4;
+    public int DModel { get; init; } = 256;
+    public int Heads { get; init; } = 4;
+    /// <summary>Key/value heads (llama); null = <see cref="Heads"/>.</summary>
+    public int? KvHeads { get; init; }
+    /// <summary>MLP width; null = the architecture's usual ratio (llama: 8/3·d_model rounded up to 16; others 4·d_model).</summary>
+    public int? DMlp { get; init; }
+    /// <summary>SSM state size (mamba d_state, bigs num S4D modes).</summary>
+    public int DState { get; init; } = 16;
+    public int SeqLen { get; init; } = 256;
+    public int Batch { get; init; } = 16;
+    /// <summary>Token budget (batch·seq_len per step); used when <see cref="Steps"/> is null.</summary>
+    public long? Tokens { get; init; }
+    /// <summary>Step budget; takes precedence over <see cref="Tokens"/>.</summary>
+    public int? Steps { get; init; }
+    public double Lr { get; init; } = 1e-3;
+    public double MinLr { get; init; } = 1e-4;
+    public int Warmup { get; init; } = 100;
+    public double WeightDecay { get; init; } = 0.1;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.95;
+    public double Eps { get; init; } = 1e-8;
+    /// <summary>Global gradient-norm clip (0 = off).</summary>
+    public double Clip { get; init; } = 1.0;
+    public long Seed { get; init; } = 1234;
+    /// <summary>Checkpoint every N steps (0 = only at the end and on a stop request).</summary>
+    public int CheckpointEvery { get; init; } = 200;
+    /// <summary>Standard deviation of the normal initialisation (HF initializer_range).</summary>
+    public double InitStd { get; init; } = 0.02;
+    /// <summary>Write a log row every N steps (the row holds the mean loss since the previous row).</summary>
+    public int LogEvery { get; init; } = 1;
+    /// <summary>
+    /// Start from the weights of this HF folder (same architecture and sizes) instead of a random initialisation:
+    /// continued pretraining with a fresh optimiser and schedule (use another --seed for a new data order).
+    /// </summary>
+    public string? InitFrom { get; init; }
+    /// <summary>Torch intra-op threads (null = Environment.ProcessorCount). Bit-exact resume needs the same count.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Tokens consumed by one optimiser step.</summary>
+    public long TokensPerStep => (long)Batch * SeqLen;
+
+    /// <summary>The number of optimiser steps of the run.</summary>
+    public int TotalSteps => Steps ?? (int)Math.Max(1, (Tokens ?? throw new ArgumentException("a budget is required: --tokens N or --steps N")) / TokensPerStep);
+
+    /// <summary>Throws with the offending option when a value cannot work.</summary>
+    public void Validate()
+    {
+        void Need(bool ok, string what) { if (!ok) throw new ArgumentException(what); }
+        Need(Layers >= 1, $"--layers must be ≥ 1, found {Layers}");
+        Need(DModel >= 1, $"--d-model must be ≥ 1, found {DModel}");
+        Need(Heads >= 1 && DModel % Heads == 0, $"--d-model ({DModel}) must be a multiple of --heads ({Heads})");
+        Need(KvHeads is null || (KvHeads >= 1 && Heads % KvHeads == 0), $"--heads ({Heads}) must be a multiple of --kv-heads ({KvHeads})");
+        Need(SeqLen >= 2, $"--seq-len must be ≥ 2, found {SeqLen}");
+        Need(Batch >= 1, $"--batch must be ≥ 1, found {Batch}");
+        Need(Steps is null or >= 1, $"--steps must be ≥ 1, found {Steps}");
+        Need(Steps is not null || Tokens is >= 1, "a budget is required: --tokens N (≥ 1) or --steps N");
+        Need(Lr > 0 && MinLr >= 0 && MinLr <= Lr, $"need 0 ≤ --min-lr ≤ --lr and --lr > 0, found lr {Lr}, min-lr {MinLr}");
+        Need(Warmup >= 0, $"--warmup must be ≥ 0, found {Warmup}");
+        Need(Clip >= 0, $"--clip must be ≥ 0, found {Clip}");
+    }
+}

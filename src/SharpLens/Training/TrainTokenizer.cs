@@ -1,0 +1,54 @@
+// What training needs from a tokenizer: an encoder, the special ids, a content hash and the files to ship with the model.
+using System.Security.Cryptography;
+
+namespace SharpLens.Training;
+
+/// <summary>
+/// A tokenizer as seen by the trainer. <see cref="Encode"/> turns one document into ids without special tokens;
+/// <see cref="Hash"/> identifies the tokenizer (it keys the token cache and checkpoints).
+/// </summary>
+public sealed record TrainTokenizer
+{
+    public required Func<string, int[]> Encode { get; init; }
+    public required int VocabSize { get; init; }
+    /// <summary>Content hash of the tokenizer (e.g. SHA-256 of its files).</summary>
+    public required string Hash { get; init; }
+    public int? BosId { get; init; }
+    public int? EosId { get; init; }
+    public int? PadId { get; init; }
+    /// <summary>The mask token id (required for mlm).</summary>
+    public int? MaskId { get; init; }
+    /// <summary>Ids never masked or predicted as data (bos/eos/pad/mask/unk …).</summary>
+    public IReadOnlySet<int> SpecialIds { get; init; } = new HashSet<int>();
+    /// <summary>Id of a token string, or null (used by evaluations).</summary>
+    public Func<string, int?> TokenToId { get; init; } = _ => null;
+    /// <summary>Encoding as a user of the model would do it (with the tokenizer's special-token template).</summary>
+    public Func<string, int[]>? EncodeForInference { get; init; }
+    /// <summary>The folder whose tokenizer files are copied next to a saved model (null: nothing to copy).</summary>
+    public string? Directory { get; init; }
+
+    /// <summary>The token placed between documents: eos, else bos.</summary>
+    public int Separator => EosId ?? BosId ?? throw new InvalidOperationException(
+        "the tokenizer has neither an eos nor a bos token; one is needed to separate documents in the training stream");
+
+    /// <summary>Tokenizer files that belong next to a model (whatever of these exists in the folder).</summary>
+    public static readonly string[] FileNames =
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json"];
+
+    /// <summary>SHA-256 over the tokenizer files of a folder (names and bytes, in a fixed order).</summary>
+    public static string HashDirectory(string dir)
+    {
+        using var sha = SHA256.Create();
+        foreach (var name in FileNames)
+        {
+            var path = Path.Combine(dir, name);
+            if (!File.Exists(path)) continue;
+            var nameBytes = System.Text.Encoding.UTF8.GetBytes(name + "\n");
+            sha.TransformBlock(nameBytes, 0, nameBytes.Length, null, 0);
+            var bytes = File.ReadAllBytes(path);
+            sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
+        }
+        sha.TransformFinalBlock([], 0, 0);
+        return Convert.ToHexString(sha.Hash!).ToLowerInvariant();
+    }
+}

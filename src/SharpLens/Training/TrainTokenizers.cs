@@ -1,0 +1,28 @@
+// Opens a tokenizer folder for training: SharpLens' ByteBpe files directly; other HF tokenizers through SharpLens.Tokenization.
+using SharpLens.Tokenization;
+
+namespace SharpLens.Training;
+
+/// <summary>Loads <see cref="TrainTokenizer"/>s from folders.</summary>
+public static class TrainTokenizers
+{
+    /// <summary>The tokenizer in <paramref name="dir"/>: a ByteBpe tokenizer.json, else any tokenizer <see cref="Tokenizer.Load"/> reads.</summary>
+    public static TrainTokenizer Load(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"tokenizer folder not found: {dir}");
+        try { return ByteBpe.Load(dir).ForTraining(dir); }
+        catch (NotSupportedException) { }
+        catch (FileNotFoundException) { }
+        var tok = Tokenizer.Load(dir);
+        int? mask = new[] { "<mask>", "[MASK]", "<MASK>" }.Select(tok.TokenToId).FirstOrDefault(id => id is not null);
+        var specials = tok.AddedTokens.Where(t => t.Special).Select(t => t.Id).ToHashSet();
+        foreach (var id in new[] { tok.BosId, tok.EosId, tok.PadId, tok.UnkId, mask }) if (id is int i) specials.Add(i);
+        return new TrainTokenizer
+        {
+            Encode = s => tok.Encode(s, addSpecialTokens: false).Ids.ToArray(),
+            EncodeForInference = s => tok.Encode(s, addSpecialTokens: true).Ids.ToArray(),
+            VocabSize = tok.VocabSize, BosId = tok.BosId, EosId = tok.EosId, PadId = tok.PadId, MaskId = mask, SpecialIds = specials,
+            TokenToId = tok.TokenToId, Directory = dir, Hash = TrainTokenizer.HashDirectory(dir),
+        };
+    }
+}
