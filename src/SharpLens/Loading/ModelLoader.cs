@@ -57,10 +57,7 @@ public static class ModelLoader
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model folder not found: {directory}");
         var config = HfConfig.Load(System.IO.Path.Combine(directory, "config.json"));
         Architecture arch;
-        var previous = get_default_dtype();
-        set_default_dtype(options.DType);
-        try { arch = Create(config); }
-        finally { set_default_dtype(previous); }
+        using (Nn.Params.Use(options.DType)) arch = Create(config);
         using var source = OpenWeights(directory, out var sourceName);
         try
         {

@@ -20,8 +20,8 @@ public sealed class CausalDepthwiseConv : nn.Module<Tensor, Tensor>
     {
         if (kernelSize < 1) throw new ArgumentException($"convolution kernel size must be ≥ 1, found {kernelSize}");
         Channels = channels; KernelSize = kernelSize;
-        weight = new Parameter(empty(channels, 1, kernelSize));
-        if (hasBias) bias = new Parameter(empty(channels));
+        weight = new Parameter(Params.Empty(channels, 1, kernelSize));
+        if (hasBias) bias = new Parameter(Params.Empty(channels));
         RegisterComponents();
     }
 

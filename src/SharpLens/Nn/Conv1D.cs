@@ -16,8 +16,8 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
     public Conv1D(long inFeatures, long outFeatures, string name = "Conv1D") : base(name)
     {
         InFeatures = inFeatures; OutFeatures = outFeatures;
-        weight = new Parameter(empty(inFeatures, outFeatures));
-        bias = new Parameter(empty(outFeatures));
+        weight = new Parameter(Params.Empty(inFeatures, outFeatures));
+        bias = new Parameter(Params.Empty(outFeatures));
         RegisterComponents();
     }
 

@@ -16,8 +16,8 @@ public sealed class Linear : nn.Module<Tensor, Tensor>
     public Linear(long inFeatures, long outFeatures, bool hasBias, string name = "Linear") : base(name)
     {
         InFeatures = inFeatures; OutFeatures = outFeatures;
-        weight = new Parameter(empty(outFeatures, inFeatures));
-        if (hasBias) bias = new Parameter(empty(outFeatures));
+        weight = new Parameter(Params.Empty(outFeatures, inFeatures));
+        if (hasBias) bias = new Parameter(Params.Empty(outFeatures));
         RegisterComponents();
     }
 
@@ -30,7 +30,7 @@ public sealed class Embedding : nn.Module<Tensor, Tensor>
     public readonly Parameter weight;
     public Embedding(long num, long dim, string name = "Embedding") : base(name)
     {
-        weight = new Parameter(empty(num, dim));
+        weight = new Parameter(Params.Empty(num, dim));
         RegisterComponents();
     }
     public override Tensor forward(Tensor ids) => weight.index_select(0, ids.flatten()).view([.. ids.shape, weight.shape[1]]);
@@ -46,7 +46,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public RmsNorm(long dim, double eps, string name = "RmsNorm") : base(name)
     {
         Eps = eps;
-        weight = new Parameter(empty(dim));
+        weight = new Parameter(Params.Empty(dim));
         RegisterComponents();
     }
 
@@ -68,8 +68,8 @@ public sealed class LayerNorm : nn.Module<Tensor, Tensor>
     public LayerNorm(long dim, double eps, string name = "LayerNorm") : base(name)
     {
         Eps = eps;
-        weight = new Parameter(empty(dim));
-        bias = new Parameter(empty(dim));
+        weight = new Parameter(Params.Empty(dim));
+        bias = new Parameter(Params.Empty(dim));
         RegisterComponents();
     }
 

@@ -86,10 +86,10 @@ public sealed class S4dKernelParameters : nn.Module
     public S4dKernelParameters(long n, string name = "kernel") : base(name)
     {
         N = n;
-        C = new Parameter(empty(n, 2));
-        log_step = new Parameter(empty(1));
-        A_re = new Parameter(empty(n));
-        A_im = new Parameter(empty(n));
+        C = new Parameter(Params.Empty(n, 2));
+        log_step = new Parameter(Params.Empty(1));
+        A_re = new Parameter(Params.Empty(n));
+        A_im = new Parameter(Params.Empty(n));
         RegisterComponents();
     }
 

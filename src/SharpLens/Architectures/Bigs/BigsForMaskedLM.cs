@@ -281,7 +281,7 @@ public sealed class BigsPredictions : nn.Module
     public BigsPredictions(BigsConfig c) : base("predictions")
     {
         transform = new BigsTransform(c);
-        bias = new Parameter(empty(c.VocabSize));
+        bias = new Parameter(Params.Empty(c.VocabSize));
         RegisterComponents();
     }
 }

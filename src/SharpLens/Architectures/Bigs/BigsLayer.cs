@@ -42,7 +42,7 @@ public sealed class S4dLayer : nn.Module
 
     public S4dLayer(int numSsm, string name) : base(name)
     {
-        D = new Parameter(empty(1));
+        D = new Parameter(Params.Empty(1));
         kernel = new S4dKernelParameters(numSsm);
         RegisterComponents();
     }
@@ -57,7 +57,7 @@ public sealed class ShortConvPath : nn.Module
     public ShortConvPath(int dModel, int kernelSize, bool gated, string name) : base(name)
     {
         conv = new CausalDepthwiseConv(dModel, kernelSize, hasBias: true, name: "conv");
-        if (gated) gate = new Parameter(empty(dModel));
+        if (gated) gate = new Parameter(Params.Empty(dModel));
         RegisterComponents();
     }
 

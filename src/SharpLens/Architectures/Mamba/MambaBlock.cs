@@ -82,8 +82,8 @@ public sealed class MambaMixer : nn.Module
         conv1d = new CausalDepthwiseConv(c.DInner, c.DConv, c.UseConvBias);
         x_proj = new Linear(c.DInner, c.DtRank + 2L * c.DState, false);
         dt_proj = new Linear(c.DtRank, c.DInner, true);
-        A_log = new Parameter(empty(c.DInner, c.DState));
-        D = new Parameter(empty(c.DInner));
+        A_log = new Parameter(Params.Empty(c.DInner, c.DState));
+        D = new Parameter(Params.Empty(c.DInner));
         out_proj = new Linear(c.DInner, c.DModel, c.UseBias);
         hInProj = hook(MambaSite.InProj, "[batch, pos, 2·d_inner]");
         hConv = hook(MambaSite.Conv, "[batch, pos, d_inner]");

@@ -178,7 +178,7 @@ public sealed class RoFormerLMPredictionHead : nn.Module
     {
         transform = new RoFormerPredictionHeadTransform(c);
         if (!c.TieWordEmbeddings) decoder = new Linear(c.DEmbed, c.VocabSize, false);
-        bias = new Parameter(empty(c.VocabSize));
+        bias = new Parameter(Params.Empty(c.VocabSize));
         RegisterComponents();
     }
 }

@@ -174,7 +174,7 @@ public sealed class RobertaLMHead : nn.Module
         dense = new Linear(c.DModel, c.DModel, true);
         layer_norm = new LayerNorm(c.DModel, c.LayerNormEps);
         if (!c.TieWordEmbeddings) decoder = new Linear(c.DModel, c.VocabSize, false);
-        bias = new Parameter(empty(c.VocabSize));
+        bias = new Parameter(Params.Empty(c.VocabSize));
         RegisterComponents();
     }
 }
