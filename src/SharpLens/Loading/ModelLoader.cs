@@ -42,6 +42,7 @@ public static class ModelLoader
     /// <summary>Builds an architecture from a config (parameters uninitialised; load or init them next).</summary>
     public static Architecture Create(HfConfig config)
     {
+        if (StateSpacesConfig.Matches(config)) config = StateSpacesConfig.ToHf(config);
         var modelType = config.String("model_type");
         return Architectures.TryGetValue(modelType, out var create) ? create(config)
             : throw new NotSupportedException(
