@@ -25,6 +25,8 @@ public sealed record RoFormerConfig
     public double AttentionProbsDropoutProb { get; init; } = 0.1;
     public int? BosTokenId { get; init; }
     public int? EosTokenId { get; init; }
+    public RoFormerHead Head { get; init; } = RoFormerHead.MaskedLm;  // from architectures[0]
+    public int NumLabels { get; init; } = 2;                          // num_labels (len(id2label))
 
     public int DHead => DModel / NHeads;
 
@@ -35,6 +37,14 @@ public sealed record RoFormerConfig
         if (c.Bool("add_cross_attention", false))
             throw new NotSupportedException($"{c.Path}: add_cross_attention = true is not supported");
         int d = c.Int("hidden_size", 768);
+        var arch = c.Has("architectures") && c.Json["architectures"] is System.Text.Json.Nodes.JsonArray a && a.Count > 0 ? a[0]!.GetValue<string>() : "RoFormerForMaskedLM";
+        var head = arch switch
+        {
+            "RoFormerForMaskedLM" => RoFormerHead.MaskedLm,
+            "RoFormerForTokenClassification" => RoFormerHead.TokenClassification,
+            "RoFormerModel" => RoFormerHead.None,
+            _ => throw new NotSupportedException($"{c.Path}: architectures[0] = {arch} is not supported (RoFormerForMaskedLM, RoFormerForTokenClassification, RoFormerModel are)"),
+        };
         var cfg = new RoFormerConfig
         {
             VocabSize = c.Int("vocab_size", 50000),
@@ -62,7 +72,11 @@ public sealed record RoFormerConfig
             throw new InvalidDataException($"{c.Path}: the head dimension hidden_size / num_attention_heads = {cfg.DHead} must be even for rotary embeddings");
         if (cfg.TypeVocabSize < 1) throw new InvalidDataException($"{c.Path}: type_vocab_size must be ≥ 1, found {cfg.TypeVocabSize}");
         Nn.Activations.Get(cfg.HiddenAct, c.Path);
-        return cfg;
+        return cfg with
+        {
+            Head = head,
+            NumLabels = c.Object("id2label") is System.Text.Json.Nodes.JsonObject id2 ? id2.Count : c.Int("num_labels", 2),
+        };
     }
 
     /// <summary>config.json as transformers' save_pretrained writes it (sorted keys, 2-space indent).</summary>
@@ -77,3 +91,6 @@ public sealed record RoFormerConfig
         ["type_vocab_size"] = TypeVocabSize, ["use_cache"] = true, ["vocab_size"] = VocabSize,
     }, new JsonSerializerOptions { WriteIndented = true });
 }
+
+/// <summary>Which output head a RoFormer checkpoint carries (from config.json "architectures").</summary>
+public enum RoFormerHead { MaskedLm, TokenClassification, None }

@@ -19,8 +19,10 @@ namespace SharpLens.Architectures.RoFormer;
 public sealed class RoFormerForMaskedLM : HookedModel
 {
     public readonly RoFormerModel roformer;
-    public readonly RoFormerOnlyMLMHead cls;
-    readonly HookPoint hEmbed, hTokenTypeEmbed, hLmHeadNormalized;
+    public readonly RoFormerOnlyMLMHead? cls;                  // RoFormerForMaskedLM
+    public readonly Linear? classifier;                        // RoFormerForTokenClassification
+    readonly HookPoint hEmbed, hTokenTypeEmbed;
+    readonly HookPoint? hLmHeadNormalized;
     readonly Func<Tensor, Tensor> act;
 
     public RoFormerConfig Config { get; }
@@ -32,14 +34,22 @@ public sealed class RoFormerForMaskedLM : HookedModel
         hEmbed = Point(HookName.Embed, "[batch, pos, d_embed]");
         hTokenTypeEmbed = Point(HookName.Of(Site.TokenTypeEmbed), "[batch, pos, d_embed]");
         roformer = new RoFormerModel(c, (layer, site, shape) => Point(HookName.Of(site, layer), shape));
-        hLmHeadNormalized = Point(HookName.Of(Site.LmHeadNormalized), "[batch, pos, d_embed]");
-        cls = new RoFormerOnlyMLMHead(c);
+        if (c.Head == RoFormerHead.MaskedLm)
+        {
+            hLmHeadNormalized = Point(HookName.Of(Site.LmHeadNormalized), "[batch, pos, d_embed]");
+            cls = new RoFormerOnlyMLMHead(c);
+        }
+        if (c.Head == RoFormerHead.TokenClassification) classifier = new Linear(c.DModel, c.NumLabels, true);
         act = Activations.Get(c.HiddenAct, "config.json");
         Info = new ModelInfo
         {
             Architecture = "RoFormerForMaskedLM", ModelType = "roformer", NLayers = c.NLayers, DModel = c.DModel, DVocab = c.VocabSize,
             NHeads = c.NHeads, NKvHeads = c.NHeads, DHead = c.DHead, DMlp = c.DMlp, MaxPositions = c.MaxPositions, IsCausal = false,
-            Extra = new Dictionary<string, object> { ["d_embed"] = c.DEmbed, ["rotary_value"] = c.RotaryValue },
+            Extra = new Dictionary<string, object>
+            {
+                ["d_embed"] = c.DEmbed, ["rotary_value"] = c.RotaryValue,
+                ["head"] = c.Head switch { RoFormerHead.MaskedLm => "MLM", RoFormerHead.TokenClassification => $"token classification ({c.NumLabels} labels)", _ => "none (hidden states)" },
+            },
         };
         RegisterComponents();
     }
@@ -51,14 +61,18 @@ public sealed class RoFormerForMaskedLM : HookedModel
     public static Architecture Create(RoFormerConfig c)
     {
         var m = new RoFormerForMaskedLM(c);
-        var map = CheckpointMap.Identity
-            .Tie("cls.predictions.decoder.bias", "cls.predictions.bias")
-            .Ignore(k => k == "roformer.encoder.embed_positions.weight", "sinusoidal rotary table (recomputed)");
-        if (c.TieWordEmbeddings) map.Tie("cls.predictions.decoder.weight", "roformer.embeddings.word_embeddings.weight");
+        // RoFormerModel checkpoints store the encoder without the "roformer." prefix.
+        var map = CheckpointMap.Identity.OptionalPrefix("roformer.")
+            .Ignore(k => k is "roformer.encoder.embed_positions.weight" or "encoder.embed_positions.weight", "sinusoidal rotary table (recomputed)");
+        if (c.Head == RoFormerHead.MaskedLm)
+        {
+            map.Tie("cls.predictions.decoder.bias", "cls.predictions.bias");
+            if (c.TieWordEmbeddings) map.Tie("cls.predictions.decoder.weight", "roformer.embeddings.word_embeddings.weight");
+        }
         return new Architecture(m, map);
     }
 
-    Tensor DecoderWeight => cls.predictions.decoder?.weight ?? roformer.embeddings.word_embeddings.weight;  // [d_vocab, d_embed]
+    Tensor DecoderWeight => cls!.predictions.decoder?.weight ?? roformer.embeddings.word_embeddings.weight;  // [d_vocab, d_embed]
 
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
     {
@@ -76,8 +90,10 @@ public sealed class RoFormerForMaskedLM : HookedModel
         var allowed = Masks.Allowed(attentionMask, b, p, causal: false, x.device);          // [batch|1, 1, pos, pos]
         foreach (var layer in roformer.Layers)
             x = LayerScope.Run(x, h => layer.Forward(h, cos, sin, allowed));
+        if (cls is null)                                                                    // token logits or hidden states
+            return (classifier is null ? x : classifier.forward(x)).MoveToOuterDisposeScope();  // [batch, pos, num_labels | d_model]
         var t = cls.predictions.transform;
-        var h = hLmHeadNormalized.Run(t.LayerNorm.forward(act(t.dense.forward(x))));       // [batch, pos, d_embed]
+        var h = hLmHeadNormalized!.Run(t.LayerNorm.forward(act(t.dense.forward(x))));      // [batch, pos, d_embed]
         var logits = nn.functional.linear(h, DecoderWeight, cls.predictions.bias);          // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
