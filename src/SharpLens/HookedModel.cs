@@ -57,7 +57,8 @@ public abstract class HookedModel : nn.Module
         var dims = new Dictionary<string, object> { ["d_model"] = i.DModel, ["d_vocab"] = i.DVocab };
         if (i.NHeads > 0) { dims["head"] = i.NHeads; dims["kv_head"] = i.NKvHeads; dims["d_head"] = i.DHead; }
         if (i.DMlp > 0) dims["d_mlp"] = i.DMlp;
-        foreach (var (k, v) in i.Extra) dims[k] = v;
+        foreach (var (k, v) in i.Extra)                     // numeric facts only (d_inner, d_state, …); never override the above
+            if (v is int or long && !dims.ContainsKey(k)) dims[k] = v;
         var parts = shape.Trim('[', ']').Split(',', StringSplitOptions.TrimEntries);
         return "[" + string.Join(", ", parts.Select(p => dims.TryGetValue(p, out var v) ? $"{p}={v}" : p)) + "]";
     }

@@ -12,7 +12,8 @@ public sealed record BpeTrainerOptions
     public int MinFrequency { get; init; } = 2;
 
     /// <summary>Special tokens, ids 0.. in this order: the first is BOS/EOS, the second padding.</summary>
-    public IReadOnlyList<string> SpecialTokens { get; init; } = ["<|endoftext|>", "<pad>"];
+    /// <summary>Special tokens, ids 0.. in order: BOS/EOS, pad, and the mask token masked-LM training needs.</summary>
+    public IReadOnlyList<string> SpecialTokens { get; init; } = ["<|endoftext|>", "<pad>", "<mask>"];
 }
 
 /// <summary>

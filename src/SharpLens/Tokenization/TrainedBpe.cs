@@ -61,7 +61,9 @@ public sealed class TrainedBpe
         File.WriteAllText(Path.Combine(dir, "tokenizer.json"), root.ToJsonString(Indented));
         var bos = SpecialTokens.Count > 0 ? SpecialTokens[0] : null;
         var pad = SpecialTokens.Count > 1 ? SpecialTokens[1] : bos;
+        var mask = SpecialTokens.Count > 2 ? SpecialTokens[2] : null;
         var map = new JsonObject { ["bos_token"] = bos, ["eos_token"] = bos, ["pad_token"] = pad };
+        if (mask != null) map["mask_token"] = mask;
         File.WriteAllText(Path.Combine(dir, "special_tokens_map.json"), map.ToJsonString(Indented));
         var config = new JsonObject
         {
@@ -69,6 +71,7 @@ public sealed class TrainedBpe
             ["bos_token"] = bos, ["eos_token"] = bos, ["pad_token"] = pad,
             ["add_bos_token"] = false, ["add_eos_token"] = false,
             ["clean_up_tokenization_spaces"] = false,
+            ["mask_token"] = mask,
             ["model_max_length"] = 1_000_000_000,
         };
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), config.ToJsonString(Indented));

@@ -90,11 +90,13 @@ public sealed class BpeTrainerTests : IDisposable
         Assert.Equal(0, TokenizerCommand.Train(corpus, "*.py", 300, outDir, 2, stdout, stderr));
         foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json" }) Assert.True(File.Exists(Path.Combine(outDir, f)), f);
         Assert.Equal(300, Tokenizer.Load(outDir).VocabSize);
+        Assert.Equal(2, Tokenizer.Load(outDir).TokenToId("<mask>"));      // masked-LM training needs a mask token
+        Assert.Contains("\"mask_token\": \"<mask>\"", File.ReadAllText(Path.Combine(outDir, "special_tokens_map.json")));
         Assert.Contains("trained 300 tokens", stdout.ToString());
 
         Assert.Equal(2, TokenizerCommand.Train(Path.Combine(dir, "missing"), "*.py", 300, outDir, 2, stdout, stderr));
         Assert.Equal(2, TokenizerCommand.Train(corpus, "*.rs", 300, outDir, 2, stdout, stderr));
         Assert.Equal(2, TokenizerCommand.Train(corpus, "*.py", 100, outDir, 2, stdout, stderr));
-        Assert.Contains("at least 258", stderr.ToString());
+        Assert.Contains("at least 259", stderr.ToString());   // 256 bytes + <|endoftext|>, <pad>, <mask>
     }
 }

@@ -43,7 +43,8 @@ public sealed class RoFormerForMaskedLM : HookedModel
         act = Activations.Get(c.HiddenAct, "config.json");
         Info = new ModelInfo
         {
-            Architecture = "RoFormerForMaskedLM", ModelType = "roformer", NLayers = c.NLayers, DModel = c.DModel, DVocab = c.VocabSize,
+            Architecture = c.Head switch { RoFormerHead.MaskedLm => "RoFormerForMaskedLM", RoFormerHead.TokenClassification => "RoFormerForTokenClassification", _ => "RoFormerModel" },
+            ModelType = "roformer", NLayers = c.NLayers, DModel = c.DModel, DVocab = c.VocabSize,
             NHeads = c.NHeads, NKvHeads = c.NHeads, DHead = c.DHead, DMlp = c.DMlp, MaxPositions = c.MaxPositions, IsCausal = false,
             Extra = new Dictionary<string, object>
             {
