@@ -26,7 +26,7 @@ public sealed record ProceduralMix(string Kind, double Fraction)
             if (list.Any(m => m.Kind == kv[0])) throw new ArgumentException($"--procedural names '{kv[0]}' twice");
             list.Add(new ProceduralMix(kv[0], f));
         }
-        if (list.Sum(m => m.Fraction) >= 1) throw new ArgumentException($"--procedural fractions add up to {list.Sum(m => m.Fraction)}; they must leave room for the corpus (< 1)");
+        if (list.Sum(m => m.Fraction) >= 1) throw new ArgumentException($"--procedural fractions add up to {list.Sum(m => m.Fraction)}; they must add up to less than 1 to leave room for the corpus");
         return list;
     }
 
@@ -42,8 +42,8 @@ public sealed record ProceduralMix(string Kind, double Fraction)
 /// atoms (a lowercase letter or a digit) between brackets, written as text and encoded by the tokenizer — so the closing
 /// runs are the same tokens (<c>)</c>, <c>))</c>, …) as in code. All positions carry a loss.</para>
 /// <para><b>copy</b>: a span of 4–48 uniformly random non-special token ids, a marker (the pad token, else the
-/// separator), then the span again; only the copied span and the separator after it carry a loss (the first span is
-/// unpredictable by design).</para>
+/// separator), then the span again; only the copied span and the separator after it are targets (the first span and
+/// the marker are unpredictable by design).</para>
 /// Neither ever emits the closing-parenthesis study's template: a sample whose text contains <see cref="Forbidden"/>
 /// is drawn again (the check runs on the decoded ids where a decoder is available, on the generated text otherwise).
 /// </summary>
@@ -82,12 +82,12 @@ public sealed class Procedural
                 case "copy":
                     var span = CopySpan(ref rng);
                     ids.AddRange(span); learn.AddRange(Enumerable.Repeat(false, span.Length));
-                    ids.Add(Marker); learn.Add(true);                    // the first copied id is predicted at the marker
+                    ids.Add(Marker); learn.Add(false);                   // where the span ends is not predictable
                     ids.AddRange(span); learn.AddRange(Enumerable.Repeat(true, span.Length));
                     break;
                 default: throw new ArgumentException($"procedural kind '{kind}' is unknown (expected one of: {string.Join(", ", ProceduralMix.Kinds)})");
             }
-            ids.Add(tok.Separator); learn.Add(kind == "dyck");
+            ids.Add(tok.Separator); learn.Add(true);
         }
         // learn[i] says whether ids[i] is a target; a position's label is the next id, so shift the flags by one.
         var flags = new bool[length];
