@@ -14,17 +14,19 @@ internal static class TokenizerCommand
         var vocab = new Option<int>("--vocab") { Description = "Vocabulary size (special tokens and the 256 bytes included)", DefaultValueFactory = _ => 4096 };
         var output = new Option<string>("--out") { Description = "Folder to write tokenizer.json, tokenizer_config.json, special_tokens_map.json", Required = true };
         var minFrequency = new Option<int>("--min-frequency") { Description = "Never merge pairs seen fewer times", DefaultValueFactory = _ => 2 };
-        var train = new Command("train", "Train a byte-level BPE (digits split, punctuation runs kept whole) and save it in HF format");
-        foreach (var o in new Option[] { corpus, glob, vocab, output, minFrequency }) train.Options.Add(o);
+        var parenRun = new Option<int>("--max-paren-run") { Description = "Cut ')' runs into pieces of at most N and force ), )), ))), )))) to be tokens (0: a plain GPT-2-style BPE)", DefaultValueFactory = _ => 4 };
+        var train = new Command("train", "Train a byte-level BPE (digits split; ')' runs up to 4 single tokens, as CodeLlama's) and save it in HF format");
+        foreach (var o in new Option[] { corpus, glob, vocab, output, minFrequency, parenRun }) train.Options.Add(o);
         train.SetAction(parse => Train(parse.GetValue(corpus)!, parse.GetValue(glob)!, parse.GetValue(vocab), parse.GetValue(output)!,
-            parse.GetValue(minFrequency), Console.Out, Console.Error));
+            parse.GetValue(minFrequency), Console.Out, Console.Error, parse.GetValue(parenRun)));
         var command = new Command("tokenizer", "Tokenizer tools");
         command.Subcommands.Add(train);
         return command;
     }
 
-    internal static int Train(string corpus, string glob, int vocab, string output, int minFrequency, TextWriter stdout, TextWriter stderr)
+    internal static int Train(string corpus, string glob, int vocab, string output, int minFrequency, TextWriter stdout, TextWriter stderr, int maxParenRun = 4)
     {
+        if (maxParenRun < 0) { stderr.WriteLine($"tokenizer train: --max-paren-run must be ≥ 0, found {maxParenRun}"); return 2; }
         if (!Directory.Exists(corpus)) { stderr.WriteLine($"tokenizer train: corpus folder not found: {corpus}"); return 2; }
         List<string> files;
         try { files = Directory.EnumerateFiles(corpus, glob, SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList(); }
@@ -35,7 +37,8 @@ internal static class TokenizerCommand
         }
         if (files.Count == 0) { stderr.WriteLine($"tokenizer train: no files match '{glob}' under {corpus}"); return 2; }
         BpeTrainer trainer;
-        try { trainer = new BpeTrainer(new BpeTrainerOptions { VocabSize = vocab, MinFrequency = minFrequency }); }
+        var options = maxParenRun == 0 ? BpeTrainerOptions.Plain(vocab) : new BpeTrainerOptions { VocabSize = vocab, MaxParenRun = maxParenRun };
+        try { trainer = new BpeTrainer(options with { MinFrequency = minFrequency }); }
         catch (ArgumentOutOfRangeException ex) { stderr.WriteLine($"tokenizer train: {ex.Message}"); return 2; }
         var sw = Stopwatch.StartNew();
         long bytes = 0;

@@ -24,7 +24,7 @@ internal static class TrainCommand
         var procedural = new Option<string?>("--procedural") { Description = "Procedural warm-up front-loaded before the corpus: KIND:FRACTION[,…], kinds dyck, copy (e.g. dyck:0.01,copy:0.005)" };
         var snapshotEvery = new Option<int>("--snapshot-every") { Description = "Save bf16 snapshots to OUT/snapshots/step_N every N steps (0 = none)", DefaultValueFactory = _ => 0 };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer folder (tokenizer.json …), copied into --out", Required = true };
-        var trainTokenizer = new Option<int?>("--train-tokenizer") { Description = "First train SharpLens' byte-level BPE with this vocab size on the corpus and save it to --tokenizer" };
+        var trainTokenizer = new Option<int?>("--train-tokenizer") { Description = "First train SharpLens' byte-level BPE (as `tokenizer train`: ) runs and digits single tokens) with this vocab size on the corpus and save it to --tokenizer" };
         var outDir = new Option<string>("--out") { Description = "Output folder (HF model + train_log.csv + loss.png + checkpoint/)", Required = true };
         var cacheDir = new Option<string?>("--cache") { Description = "Token cache folder (default: OUT/token_cache)" };
         var layers = new Option<int>("--layers") { Description = "Layers", DefaultValueFactory = _ => 4 };
@@ -85,7 +85,7 @@ internal static class TrainCommand
                     Console.Error.WriteLine($"training a byte-level BPE tokenizer (vocab {vocab}) on {string.Join(", ", sources.Select(s => $"{s.Root}/**/{s.Glob}"))} …");
                     var docs = sources.SelectMany(s => s.ListFiles().Select(f => File.ReadAllText(Path.Combine(s.Root, f))))
                         .Where(t => !Procedural.ContainsForbidden(t));
-                    ByteBpe.Train(docs, vocab).Save(tokDir);
+                    new SharpLens.Tokenization.BpeTrainer(new SharpLens.Tokenization.BpeTrainerOptions { VocabSize = vocab }).Train(docs).Save(tokDir);
                 }
                 var tok = TrainTokenizers.Load(tokDir);
                 var cache = TokenCache.OpenOrBuild(sources, holdOut, tok, parse.GetValue(cacheDir) ?? Path.Combine(output, "token_cache"), Console.Error.WriteLine);

@@ -1,4 +1,4 @@
-// Shared helpers for training tests: a small synthetic Python corpus, its ByteBpe tokenizer, tiny-model options.
+// Shared helpers for training tests: a small synthetic Python corpus, its BPE tokenizer, tiny-model options.
 using SharpLens.Training;
 
 namespace SharpLens.Tests.Training;
@@ -35,7 +35,7 @@ public sealed class TinyRun : IDisposable
         }
         File.WriteAllText(Path.Combine(Corpus, "notes.txt"), "not python");
         var docs = TokenCache.ListFiles(Corpus, "*.py").Select(f => File.ReadAllText(Path.Combine(Corpus, f)));
-        ByteBpe.Train(docs, 320).Save(TokenizerDir);
+        new SharpLens.Tokenization.BpeTrainer(new SharpLens.Tokenization.BpeTrainerOptions { VocabSize = 320 }).Train(docs).Save(TokenizerDir);
         Tokenizer = TrainTokenizers.Load(TokenizerDir);
         Cache = TokenCache.OpenOrBuild(Corpus, "*.py", Tokenizer, Path.Combine(Root, "cache"));
     }
