@@ -3,41 +3,6 @@ using static TorchSharp.torch;
 
 namespace SharpLens.Training;
 
-/// <summary>SplitMix64: a tiny, portable RNG whose whole state is one ulong (so data order is reproducible anywhere).</summary>
-public struct SplitMix64(ulong state)
-{
-    public ulong State = state;
-
-    public ulong Next()
-    {
-        ulong z = State += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>Uniform in [0, n) (rejection sampling, no modulo bias).</summary>
-    public int NextInt(int n)
-    {
-        ulong limit = ulong.MaxValue - ulong.MaxValue % (ulong)n;
-        ulong r;
-        do r = Next(); while (r >= limit);
-        return (int)(r % (ulong)n);
-    }
-
-    /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
-    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
-
-    /// <summary>A well-mixed seed from several integers.</summary>
-    public static ulong Mix(params long[] parts)
-    {
-        var r = new SplitMix64(0x5EED5EED5EED5EEDUL);
-        ulong h = 0;
-        foreach (var p in parts) { r.State ^= (ulong)p + h; h = r.Next(); }
-        return h;
-    }
-}
-
 /// <summary>One batch: model inputs and per-position targets (−100 = no loss at that position).</summary>
 public sealed record Batch(long[] InputIds, long[] Labels, int BatchSize, int SeqLen)
 {
@@ -128,17 +93,11 @@ public sealed class DataStream
                 int extra = (int)Math.Round((w - Math.Floor(w)) * count);
                 if (extra == 0) continue;
                 var pick = Enumerable.Range(0, count).ToArray();        // a seeded subset: the first `extra` of a shuffle
-                var sub = new SplitMix64(SplitMix64.Mix(seed, 0xC0B, epoch, si));
-                for (int i = count - 1; i > 0; i--) { int j = sub.NextInt(i + 1); (pick[i], pick[j]) = (pick[j], pick[i]); }
+                new SplitMix64(SplitMix64.Mix(seed, 0xC0B, epoch, si)).Shuffle(pick);
                 for (int i = 0; i < extra; i++) order.Add(windows[first + pick[i]]);
             }
             epochOrder = order.ToArray();
-            var rng = new SplitMix64(SplitMix64.Mix(seed, 0x5E9, epoch));
-            for (int i = epochOrder.Length - 1; i > 0; i--)
-            {
-                int j = rng.NextInt(i + 1);
-                (epochOrder[i], epochOrder[j]) = (epochOrder[j], epochOrder[i]);
-            }
+            new SplitMix64(SplitMix64.Mix(seed, 0x5E9, epoch)).Shuffle(epochOrder);
             cachedEpoch = epoch;
         }
         return epochOrder[(int)(g % Sequences)];
