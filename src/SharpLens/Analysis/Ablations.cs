@@ -68,9 +68,9 @@ public static class Ablations
         var w = (mask ?? ones(a.shape[0], a.shape[1])).to(ScalarType.Float32);
         var wb = w;
         while (wb.dim() < a.dim()) wb = wb.unsqueeze(-1);
-        var sum = (a * wb).sum(0);                                                           // [pos, …]
-        var count = w.sum(0);                                                                // [pos]
-        if (overPositions) { sum = sum.sum(0); count = count.sum(); }
+        var sum = (a * wb).sum(dim: 0);      // dim: named, a literal 0 would bind to sum(ScalarType)                                                           // [pos, …]
+        var count = w.sum(dim: 0);                                                                // [pos]
+        if (overPositions) { sum = sum.sum(dim: 0); count = count.sum(); }
         while (count.dim() < sum.dim()) count = count.unsqueeze(-1);
         return (sum / count.clamp_min(1)).MoveToOuterDisposeScope();
     }
