@@ -32,7 +32,7 @@ internal sealed class AnalysisSession(HookedModel model, Tokenizer tokenizer, lo
         var tokDir = r.GetValue(o.Tokenizer) ?? modelDir;
         var output = r.GetValue(o.Out)!;
         if (File.Exists(output)) throw new UsageException($"--out must be a folder, found a file at {output}");
-        var tok = LoadTokenizer(tokDir);
+        var tok = ParensCommand.LoadTokenizer(tokDir);
         var prompt = r.GetValue(o.Prompt)!;
         var (ids, texts) = Encode(tok, prompt);
         var model = CliCommon.LoadModel(modelDir, r.GetValue(o.DType)!);
@@ -42,16 +42,6 @@ internal sealed class AnalysisSession(HookedModel model, Tokenizer tokenizer, lo
             throw new UsageException($"tokenizer in {tokDir} has {tok.VocabSize} ids but the model's vocabulary has {model.Info.DVocab}");
         }
         return new AnalysisSession(model, tok, ids, new PromptInput(modelDir, model.Info.Architecture, prompt, texts));
-    }
-
-    static Tokenizer LoadTokenizer(string dir)
-    {
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"tokenizer folder not found: {dir}");
-        try { return SharpLens.Tokenization.Tokenizer.Load(dir); }
-        catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
-        {
-            throw new UsageException($"expected a tokenizer (tokenizer.json, tokenizer.model or vocab.json + merges.txt) in {dir}, found none usable ({e.Message}); pass --tokenizer DIR");
-        }
     }
 
     /// <summary>The prompt's ids (a trailing post-processor EOS dropped: the verbs read next-token predictions) and each token's text.</summary>
