@@ -21,7 +21,7 @@ public class ApiExamplesTests
     {
         var source = Squash(File.ReadAllText(Path.Combine(Fixtures.RepoRoot, "tests", "SharpLens.Tests", "Docs", "ApiExamplesTests.cs")));
         var blocks = Blocks("csharp").ToList();
-        Assert.True(blocks.Count >= 6, $"expected ≥ 6 C# examples in docs/api.md, found {blocks.Count}");
+        Assert.True(blocks.Count >= 7, $"expected ≥ 7 C# examples in docs/api.md, found {blocks.Count}");
         foreach (var b in blocks) Assert.True(source.Contains(Squash(b)), "docs/api.md block not compiled by this test:\n" + b);
     }
 
@@ -72,6 +72,10 @@ public class ApiExamplesTests
         var heads = Patching.Run(model, ids, corrupted, Site.Z, Patching.LogitDiff(answer, foil), PatchMode.Noising);
         Assert.True(double.IsFinite(restored));
         Assert.Equal(model.Info.NHeads, heads.Values[0].Length);
+
+        var paths = PathPatching.Run(model, ids, corrupted, receiverLayer: 3, receiverHead: 0, Site.Q, Patching.LogitDiff(answer, foil));
+        double viaQuery = paths.Values[1][2];                 // sender L1H2 → L3H0's query; NaN for senders at layer ≥ 3
+        Assert.True(double.IsFinite(viaQuery) && double.IsNaN(paths.Values[3][0]));
 
         var head = new Component(HookName.Z(1), Head: 2);
         using var zeroed = model.RunWithHooks(ids, [Ablations.Zero(head)]);
