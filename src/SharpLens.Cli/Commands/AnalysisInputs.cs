@@ -14,8 +14,10 @@ internal sealed class AnalysisOptions
     public Option<string> Out { get; } = new("--out") { Description = "output folder (an HTML page and its JSON)", Required = true };
     public Option<string?> Tokenizer { get; } = new("--tokenizer") { Description = "tokenizer folder when it is not the model folder" };
     public Option<string> DType { get; } = CliCommon.DTypeOption();
+    public Option<string?> Answer { get; } = new("--answer") { Description = "continuation whose first token is scored (its first token after the prompt's tokens)" };
+    public Option<string?> Foil { get; } = new("--foil") { Description = "continuation compared with --answer: the score becomes the logit difference answer − foil" };
 
-    public IEnumerable<Option> All => [Model, Prompt, Out, Tokenizer, DType];
+    public IEnumerable<Option> All => [Model, Prompt, Out, Tokenizer, DType, Answer, Foil];
 }
 
 /// <summary>A loaded model, its tokenizer and the encoded prompt.</summary>
@@ -71,9 +73,17 @@ internal sealed class AnalysisSession(HookedModel model, Tokenizer tokenizer, lo
         return (id, text);
     }
 
-    /// <summary>Records the answer (and foil) in the report input.</summary>
-    public (int Answer, int? Foil) AnswerAndFoil(string answer, string? foil)
+    /// <summary>Resolves --answer/--foil (null when no --answer is given and it is optional) and records them in the report input.</summary>
+    public (int Answer, int? Foil)? AnswerAndFoil(ParseResult r, AnalysisOptions o, bool required)
     {
+        var answer = r.GetValue(o.Answer);
+        var foil = r.GetValue(o.Foil);
+        if (answer is null)
+        {
+            if (required) throw new UsageException("expected --answer TEXT (the continuation to score), found none");
+            if (foil is not null) throw new UsageException("--foil needs --answer");
+            return null;
+        }
         var a = Continuation(answer, "--answer");
         (int Id, string Text)? f = foil is null ? null : Continuation(foil, "--foil");
         if (f is { } ff && ff.Id == a.Id) throw new UsageException($"--answer and --foil must start with different tokens, found both start with '{a.Text}' (id {a.Id})");

@@ -14,16 +14,14 @@ internal static class AttributeCommand
     public static Command Create()
     {
         var o = new AnalysisOptions();
-        var answer = new Option<string>("--answer") { Description = "continuation whose first token's logit is attributed", Required = true };
-        var foil = new Option<string?>("--foil") { Description = "continuation subtracted: attribute the logit difference answer − foil" };
         var position = new Option<int>("--position") { Description = "position whose prediction is attributed (negative counts from the end)", DefaultValueFactory = _ => -1 };
         var cmd = new Command("attribute", "Direct logit attribution of answer (− foil) into embeddings, heads, MLPs and biases, with the exact-sum check → attribution.html + .json.");
         foreach (var opt in o.All) cmd.Options.Add(opt);
-        cmd.Options.Add(answer); cmd.Options.Add(foil); cmd.Options.Add(position);
+        cmd.Options.Add(position);
         cmd.SetAction(r => CliCommon.Guard(() =>
         {
             using var s = AnalysisSession.Open(r, o);
-            var (a, f) = s.AnswerAndFoil(r.GetValue(answer)!, r.GetValue(foil));
+            var (a, f) = s.AnswerAndFoil(r, o, required: true)!.Value;
             int pos = r.GetValue(position), len = s.Ids.Length;
             if (pos < -len || pos >= len) throw new UsageException($"--position must lie in [−{len}, {len}) for this {len}-token prompt, found {pos}");
             var hooks = LogitAttribution.Hooks(s.Model);

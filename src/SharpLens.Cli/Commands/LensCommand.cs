@@ -14,23 +14,20 @@ internal static class LensCommand
     public static Command Create()
     {
         var o = new AnalysisOptions();
-        var answer = new Option<string?>("--answer") { Description = "continuation whose first token is tracked (probability, rank)" };
-        var foil = new Option<string?>("--foil") { Description = "continuation compared with --answer (logit difference)" };
         var positions = new Option<string>("--positions") { Description = "'all' or positions such as 0,3,-1 (negative counts from the end)", DefaultValueFactory = _ => "all" };
         var sites = new Option<string>("--sites") { Description = "residual sites: any of resid_pre, resid_mid, resid_post", DefaultValueFactory = _ => "resid_pre,resid_mid,resid_post" };
         var topK = new Option<int>("--top-k") { Description = "top tokens kept per cell", DefaultValueFactory = _ => 5 };
         var cmd = new Command("lens", "Logit lens: every layer's residual stream through the model's own final norm and unembedding → lens.html + lens.json.");
         foreach (var opt in o.All) cmd.Options.Add(opt);
-        cmd.Options.Add(answer); cmd.Options.Add(foil); cmd.Options.Add(positions); cmd.Options.Add(sites); cmd.Options.Add(topK);
+        cmd.Options.Add(positions); cmd.Options.Add(sites); cmd.Options.Add(topK);
         cmd.SetAction(r => CliCommon.Guard(() =>
         {
             int k = r.GetValue(topK);
             if (k < 1) throw new UsageException($"--top-k must be ≥ 1, found {k}");
             var siteList = ParseSites(r.GetValue(sites)!);
-            if (r.GetValue(foil) is not null && r.GetValue(answer) is null) throw new UsageException("--foil needs --answer");
             using var s = AnalysisSession.Open(r, o);
-            int? ans = null, f = null;
-            if (r.GetValue(answer) is string a) (ans, f) = s.AnswerAndFoil(a, r.GetValue(foil));
+            var af = s.AnswerAndFoil(r, o, required: false);
+            int? ans = af?.Answer, f = af?.Foil;
             var posText = r.GetValue(positions)!;
             var pos = posText == "all" ? Enumerable.Range(0, s.Ids.Length).ToList() : AnalysisSession.ParseInts(posText, "--positions");
             var readout = LogitLens.Require(s.Model);

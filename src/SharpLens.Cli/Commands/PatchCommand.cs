@@ -15,13 +15,11 @@ internal static class PatchCommand
     {
         var o = new AnalysisOptions();
         var corrupted = new Option<string>("--corrupted") { Description = "corrupted prompt (same number of tokens as --prompt)", Required = true };
-        var answer = new Option<string>("--answer") { Description = "continuation whose first token's logit is the metric", Required = true };
-        var foil = new Option<string?>("--foil") { Description = "metric = logit(answer) − logit(foil) at the last position" };
         var sites = new Option<string>("--sites") { Description = "resid_pre, resid_mid, resid_post, attn_out, mlp_out (per position); z, result, q, k, v (per head)", DefaultValueFactory = _ => "resid_pre,attn_out,mlp_out,z" };
         var mode = new Option<string>("--mode") { Description = "denoising (clean into corrupted) or noising (corrupted into clean)", DefaultValueFactory = _ => "denoising" };
         var cmd = new Command("patch", "Activation patching of a clean/corrupted prompt pair with a logit-difference metric → patch.html + patch.json.");
         foreach (var opt in o.All) cmd.Options.Add(opt);
-        cmd.Options.Add(corrupted); cmd.Options.Add(answer); cmd.Options.Add(foil); cmd.Options.Add(sites); cmd.Options.Add(mode);
+        cmd.Options.Add(corrupted); cmd.Options.Add(sites); cmd.Options.Add(mode);
         cmd.SetAction(r => CliCommon.Guard(() =>
         {
             var m = r.GetValue(mode)!.ToLowerInvariant() switch
@@ -31,7 +29,7 @@ internal static class PatchCommand
             };
             var siteList = r.GetValue(sites)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ParseSite).ToList();
             using var s = AnalysisSession.Open(r, o);
-            var (a, f) = s.AnswerAndFoil(r.GetValue(answer)!, r.GetValue(foil));
+            var (a, f) = s.AnswerAndFoil(r, o, required: true)!.Value;
             var corruptText = r.GetValue(corrupted)!;
             var (cids, ctexts) = AnalysisSession.Encode(s.Tokenizer, corruptText);
             if (cids.Length != s.Ids.Length)

@@ -12,14 +12,9 @@ public static class AnalysisHtml
     static string E(string s) => WebUtility.HtmlEncode(s);
     static string N(double v, string f = "0.###") => double.IsNaN(v) ? "–" : v.ToString(f, CultureInfo.InvariantCulture);
 
-    const string Css = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}" +
-        "table{border-collapse:collapse;font-size:12px;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}" +
-        "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}code,.tok{font-family:monospace;white-space:pre}" +
-        ".note{background:#fff8e1;padding:.4em .8em;border-left:3px solid #f0b400}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}";
-
     static StringBuilder Page(string title, PromptInput i)
     {
-        var sb = new StringBuilder($"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SharpLens {E(title)}</title><style>{Css}</style></head><body>");
+        var sb = new StringBuilder($"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SharpLens {E(title)}</title><style>{ParensHtml.Css}code{{font-family:monospace}}</style></head><body>");
         sb.Append($"<h1>{E(title)}</h1><p>Model <code>{E(i.Model)}</code> ({E(i.Architecture)}). Prompt ({i.Tokens.Count} tokens): ")
           .Append(string.Join("", i.Tokens.Select((t, k) => $"<span class=\"tok\" title=\"position {k}\" style=\"border:1px solid #ddd;margin:1px\">{E(t)}</span>"))).Append("</p>");
         if (i.AnswerId is int a) sb.Append($"<p>Answer <code>{E(i.Answer ?? "")}</code> (id {a})" + (i.FoilId is int f ? $", foil <code>{E(i.Foil ?? "")}</code> (id {f})" : "") + ".</p>");
@@ -30,10 +25,6 @@ public static class AnalysisHtml
     static string End(StringBuilder sb) => sb.Append("</body></html>").ToString();
 
     static string Label(IReadOnlyList<string> tokens, int pos) => pos >= 0 && pos < tokens.Count ? $"{pos}:{tokens[pos]}" : $"{pos}";
-
-    static string Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows) =>
-        "<table><tr>" + string.Join("", header.Select(h => $"<th>{E(h)}</th>")) + "</tr>" +
-        string.Join("", rows.Select(r => "<tr>" + string.Join("", r.Select(c => $"<td>{E(c)}</td>")) + "</tr>")) + "</table>";
 
     /// <summary>The lens as a hook × position grid of top-1 tokens shaded by probability, and the answer across layers.</summary>
     public static string Lens(LensReport r)
@@ -66,7 +57,7 @@ public static class AnalysisHtml
             var at = hooks.Select(h => r.Readings.First(q => q.Hook == h && q.Position == last)).ToList();
             sb.Append($"<h2>Answer at position {E(Label(r.Input.Tokens, last))}</h2>");
             sb.Append("<figure>").Append(Svg.Lines("answer probability by hook", hooks, [new Series("p(answer)", at.Select(x => x.AnswerProb).ToList())], "probability", 0, 1)).Append("</figure>");
-            sb.Append(Table(["hook", "p(answer)", "rank", "answer − foil"], at.Select(x => new[] { x.Hook, N(x.AnswerProb, "0.####"), $"{x.AnswerRank}", N(x.LogitDiff) })));
+            sb.Append(ParensHtml.Table(["hook", "p(answer)", "rank", "answer − foil"], at.Select(x => new[] { x.Hook, N(x.AnswerProb, "0.####"), $"{x.AnswerRank}", N(x.LogitDiff) })));
         }
         return End(sb);
     }
@@ -92,7 +83,7 @@ public static class AnalysisHtml
             parts.Add(($"L{l} attention bias", a.AttnBias[l]));
             parts.Add(($"L{l} MLP", a.Mlp[l]));
         }
-        sb.Append("<h2>Components by |contribution|</h2>").Append(Table(["component", "contribution"],
+        sb.Append("<h2>Components by |contribution|</h2>").Append(ParensHtml.Table(["component", "contribution"],
             parts.OrderByDescending(p => Math.Abs(p.Value)).Select(p => new[] { p.Name, N(p.Value, "0.####") })));
         return End(sb);
     }
@@ -114,8 +105,8 @@ public static class AnalysisHtml
             sb.Append($"<h2>{E(p.Site)} ({E(p.Mode.ToString().ToLowerInvariant())})</h2><p>Metric clean {N(p.Clean, "0.####")}, corrupted {N(p.Corrupted, "0.####")}; " +
                 "shade: (patched − corrupted) / (clean − corrupted), so 1 restores the clean value and 0 leaves the corrupted one.</p>");
             sb.Append("<figure>").Append(Svg.Heatmap($"{p.Site} patched per {p.Columns}", rows, cols, grid, true, "normalized metric")).Append("</figure>");
-            sb.Append("<details><summary>raw metric values</summary>").Append(Table(["layer", .. cols],
-                p.Values.Select((v, l) => (IReadOnlyList<string>)[$"L{l}", .. v.Select(x => N(x, "0.####"))]))).Append("</details>");
+            sb.Append("<details><summary>raw metric values</summary>").Append(ParensHtml.Table(["layer", .. cols],
+                p.Values.Select((v, l) => v.Select(x => N(x, "0.####")).Prepend($"L{l}").ToArray()))).Append("</details>");
         }
         return End(sb);
     }
