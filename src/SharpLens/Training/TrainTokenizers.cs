@@ -10,7 +10,12 @@ public static class TrainTokenizers
     public static TrainTokenizer Load(string dir)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"tokenizer folder not found: {dir}");
-        try { return ByteBpe.Load(dir).ForTraining(dir); }
+        try
+        {
+            var bpe = ByteBpe.Load(dir).ForTraining(dir);
+            var reader = Tokenizer.Load(dir);                 // the same ids (ByteBpeInteropTests); it also decodes
+            return bpe with { Decode = ids => reader.Decode(ids) };
+        }
         catch (NotSupportedException) { }
         catch (FileNotFoundException) { }
         var tok = Tokenizer.Load(dir);
@@ -22,7 +27,7 @@ public static class TrainTokenizers
             Encode = s => tok.Encode(s, addSpecialTokens: false).Ids.ToArray(),
             EncodeForInference = s => tok.Encode(s, addSpecialTokens: true).Ids.ToArray(),
             VocabSize = tok.VocabSize, BosId = tok.BosId, EosId = tok.EosId, PadId = tok.PadId, MaskId = mask, SpecialIds = specials,
-            TokenToId = tok.TokenToId, Directory = dir, Hash = TrainTokenizer.HashDirectory(dir),
+            TokenToId = tok.TokenToId, Decode = ids => tok.Decode(ids), Directory = dir, Hash = TrainTokenizer.HashDirectory(dir),
         };
     }
 }

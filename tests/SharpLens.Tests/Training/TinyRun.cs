@@ -28,7 +28,7 @@ public sealed class TinyRun : IDisposable
                 {
                     0 => $"def {a}_{i}({b}):\n    \"\"\"Return the size of {b} plus {n}.\"\"\"\n    total = {n}\n    return len(str({b})) + total\n\n",
                     1 => $"{a} = [{b} for {b} in range({n})]\nprint(sum({a}))\n",
-                    _ => $"#print the string {n}\nprint(str({n}))\n",
+                    _ => $"# show the number {n}\nprint(repr({n}))\n",     // never the study template: the cache drops such files
                 });
             }
             File.WriteAllText(Path.Combine(Corpus, $"m{f:D2}.py"), sb.ToString());
