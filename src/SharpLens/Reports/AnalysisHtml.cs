@@ -108,6 +108,20 @@ public static class AnalysisHtml
             sb.Append("<details><summary>raw metric values</summary>").Append(ParensHtml.Table(["layer", .. cols],
                 p.Values.Select((v, l) => v.Select(x => N(x, "0.####")).Prepend($"L{l}").ToArray()))).Append("</details>");
         }
+        foreach (var p in r.Paths)
+        {
+            var rows = Enumerable.Range(0, p.ReceiverLayer).Select(l => $"L{l}").ToList();
+            var cols = Enumerable.Range(0, p.Values[0].Length).Select(h => $"H{h}").ToList();
+            var grid = new double[rows.Count, cols.Count];
+            for (int i = 0; i < rows.Count; i++)
+                for (int j = 0; j < cols.Count; j++)
+                    grid[i, j] = p.Clean == p.Corrupted ? double.NaN : (p.Values[i][j] - p.Corrupted) / (p.Clean - p.Corrupted);
+            sb.Append($"<h2>Paths into L{p.ReceiverLayer}H{p.ReceiverHead} {E(p.ReceiverInput)} ({E(p.Mode.ToString().ToLowerInvariant())})</h2>" +
+                "<p>Each sender head's output reaches only this input of the receiver (other heads frozen, MLPs recomputed). Shade as above.</p>");
+            sb.Append("<figure>").Append(Svg.Heatmap($"senders → L{p.ReceiverLayer}H{p.ReceiverHead} {p.ReceiverInput}", rows, cols, grid, true, "normalized metric")).Append("</figure>");
+            sb.Append("<details><summary>raw metric values</summary>").Append(ParensHtml.Table(["layer", .. cols],
+                p.Values.Take(rows.Count).Select((v, l) => v.Select(x => N(x, "0.####")).Prepend($"L{l}").ToArray()))).Append("</details>");
+        }
         return End(sb);
     }
 }

@@ -22,8 +22,14 @@ public sealed record LensReport(PromptInput Input, IReadOnlyList<LensReading> Re
 /// <summary>A direct-logit-attribution run at one position.</summary>
 public sealed record AttributionReport(PromptInput Input, int Position, Attribution Attribution);
 
-/// <summary>An activation-patching run: the clean prompt in <see cref="Input"/>, the corrupted one here, one result per site.</summary>
-public sealed record PatchReport(PromptInput Input, string CorruptedPrompt, IReadOnlyList<string> CorruptedTokens, IReadOnlyList<PatchResult> Results);
+/// <summary>
+/// An activation-patching run: the clean prompt in <see cref="Input"/>, the corrupted one here, one result per site, and
+/// path-patching sweeps into receiver heads (empty when none was asked for).
+/// </summary>
+public sealed record PatchReport(PromptInput Input, string CorruptedPrompt, IReadOnlyList<string> CorruptedTokens, IReadOnlyList<PatchResult> Results)
+{
+    public IReadOnlyList<PathPatchResult> Paths { get; init; } = [];
+}
 
 /// <summary>Writes <c>lens|attribution|patch.json</c> and <c>.html</c> into a folder (created if needed).</summary>
 public static class AnalysisReports

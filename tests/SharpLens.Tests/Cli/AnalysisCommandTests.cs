@@ -65,7 +65,7 @@ public class AnalysisCommandTests
     {
         using var tmp = new TempDir();
         var (code, err) = Support.Cli.Run("patch", "--model", Model, "--prompt", Prompt, "--corrupted", Corrupted, "--answer", ")))", "--foil", "))",
-            "--sites", "resid_post,z", "--out", tmp.Path);
+            "--sites", "resid_post,z", "--receiver", "3.0.q", "--out", tmp.Path);
         Assert.True(code == 0, err);
         var (clean, answer, foil) = Reference(Prompt);
         var (corrupt, _, _) = Reference(Corrupted);
@@ -80,12 +80,18 @@ public class AnalysisCommandTests
         var post = results[0].GetProperty("values")[3].EnumerateArray().Last().GetDouble();
         Assert.True(Math.Abs(post - results[0].GetProperty("clean").GetDouble()) < 1e-4);
         Assert.Equal("head", results[1].GetProperty("columns").GetString());
+        var path = Json(tmp.File("patch.json")).GetProperty("paths")[0];
+        Assert.Equal(3, path.GetProperty("receiver_layer").GetInt32());
+        Assert.True(Math.Abs(clean[answer] - clean[foil] - path.GetProperty("clean").GetDouble()) < 1e-4);
+        Assert.Equal("NaN", path.GetProperty("values")[3][0].GetString());                     // no senders at the receiver's layer
+        Assert.Contains("Paths into L3H0", File.ReadAllText(tmp.File("patch.html")));
     }
 
     [Theory]
     [InlineData("same number of tokens", "patch", "--prompt", Prompt, "--corrupted", "print(x", "--answer", ")")]
     [InlineData("--position must lie in", "attribute", "--prompt", Prompt, "--answer", ")", "--position", "40")]
     [InlineData("--sites: expected resid_pre", "lens", "--prompt", Prompt, "--sites", "resid_middle")]
+    [InlineData("--receiver: expected LAYER.HEAD", "patch", "--prompt", Prompt, "--corrupted", Corrupted, "--answer", ")", "--receiver", "3.q")]
     [InlineData("--mode must be", "patch", "--prompt", Prompt, "--corrupted", Corrupted, "--answer", ")", "--mode", "both")]
     public void Bad_inputs_fail_with_one_error_line_and_exit_code_2(string expected, params string[] args)
     {
