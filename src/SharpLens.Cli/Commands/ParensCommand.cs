@@ -53,7 +53,8 @@ internal static class ParensCommand
         return cmd;
     }
 
-    static Tokenizer LoadTokenizer(string dir)
+    /// <summary>The tokenizer in a folder, or a usage error naming --tokenizer (shared with the generic analysis verbs).</summary>
+    internal static Tokenizer LoadTokenizer(string dir)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"tokenizer folder not found: {dir}");
         try { return Tokenizer.Load(dir); }

@@ -191,16 +191,17 @@ internal static class TrainCommand
         finally { Console.CancelKeyPress -= onCancel; }
     }
 
+    /// <summary>The parens study's accuracy on its template (depths 1–4) → console lines and paren_eval.json beside the model.</summary>
     static int EvalParens(string modelDir, TrainTokenizer tok, int perDepth)
     {
         using var model = SharpLens.Loading.ModelLoader.Load(modelDir);
-        var results = ParenEval.Run(model, tok.EncodeForInference ?? tok.Encode, tok.TokenToId, perDepth);
-        var lines = results.Select(r => $"depth {r.Depth} ('{r.Answer}', id {r.AnswerId}): {r.Correct}/{r.Total} = {r.Accuracy:P1}").ToList();
-        foreach (var l in lines) Console.WriteLine("closing parens " + l);
-        File.WriteAllText(Path.Combine(modelDir, "paren_eval.json"), System.Text.Json.JsonSerializer.Serialize(results.Select(r => new
+        var rows = SharpLens.Analysis.Parens.ParensStudy.Accuracy(model, SharpLens.Tokenization.Tokenizer.Load(tok.Directory ?? throw new InvalidDataException("the closing-paren evaluation expects a tokenizer folder, found an in-memory tokenizer")), [1, 2, 3, 4], perDepth)
+            .Where(r => r.Depth > 0).ToList();
+        foreach (var r in rows) Console.WriteLine($"closing parens depth {r.Depth}: {r.Correct}/{r.N} = {r.Accuracy:P1} (mean p(label) {r.MeanLabelProb:0.###})");
+        File.WriteAllText(Path.Combine(modelDir, "paren_eval.json"), System.Text.Json.JsonSerializer.Serialize(rows.Select(r => new
         {
-            depth = r.Depth, answer = r.Answer, answer_id = r.AnswerId, correct = r.Correct, total = r.Total, accuracy = r.Accuracy,
-        }), new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+            depth = r.Depth, answer = new string(')', r.Depth), correct = r.Correct, total = r.N, accuracy = r.Accuracy, mean_label_prob = r.MeanLabelProb,
+        }), SharpLens.Reports.ReportJson.Options) + "\n");
         return 0;
     }
 

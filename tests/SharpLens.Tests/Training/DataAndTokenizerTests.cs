@@ -1,4 +1,5 @@
 // Data stream determinism, MLM masking, the fallback ByteBpe tokenizer, AdamW against TorchSharp's, the paren evaluation.
+using SharpLens.Analysis.Parens;
 using SharpLens.Loading;
 using SharpLens.Training;
 using TorchSharp;
@@ -102,15 +103,23 @@ public class DataAndTokenizerTests
     }
 
     [Fact]
-    public void Paren_eval_scores_a_model_and_needs_single_token_answers()
+    public void The_trainers_paren_evaluation_is_the_studys_accuracy_on_its_template()
     {
         using var run = new TinyRun();
         Trainer.Run(TinyRun.Options(2), run.Tokenizer, run.Cache, run.Out("a"), resume: false);
         using var model = ModelLoader.Load(run.Out("a"));
-        var r = ParenEval.Run(model, run.Tokenizer.Encode, run.Tokenizer.TokenToId, perDepth: 10);
-        Assert.Equal([1, 2, 3, 4], r.Select(x => x.Depth));
-        Assert.All(r, x => Assert.InRange(x.Correct, 0, 10));
-        Assert.Equal("#print the string 486\nprint(str(str(486", ParenEval.Prompt(486, 3));
-        Assert.Throws<InvalidDataException>(() => ParenEval.Run(model, run.Tokenizer.Encode, _ => null, perDepth: 1));
+        var tok = SharpLens.Tokenization.Tokenizer.Load(run.TokenizerDir);
+        var rows = ParensStudy.Accuracy(model, tok, [1, 2, 3, 4], perDepth: 10);
+        Assert.Equal([1, 2, 3, 4, 0], rows.Select(x => x.Depth));
+        Assert.All(rows.Take(4), x => { Assert.Equal(10, x.N); Assert.InRange(x.Correct, 0, 10); });
+        Assert.Equal(rows.Take(4).Sum(x => x.Correct), rows[4].Correct);
+        // scored by greedy argmax at the last prompt token: recount one depth by hand
+        var prompts = ParensPrompts.Prepare(tok, ParensData.Load("template", [2], 10, 0));
+        int correct = prompts.Count(p =>
+        {
+            using var logits = model.Run(TorchSharp.torch.tensor(p.Ids.Select(i => (long)i).ToArray()).unsqueeze(0));
+            return logits[0, -1].argmax().item<long>() == p.LabelId;
+        });
+        Assert.Equal(correct, rows[1].Correct);
     }
 }

@@ -56,8 +56,7 @@ public sealed class Gpt2LMHeadModel : HookedModel
 
     public override Readout Readout => new()
     {
-        Norm = NormKind.LayerNorm, NormWeight = transformer.ln_f.weight, NormBias = transformer.ln_f.bias,
-        Eps = transformer.ln_f.Eps, WU = UnembedWeight,
+        Norm = transformer.ln_f, WU = UnembedWeight,
     };
 
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)

@@ -53,7 +53,7 @@ public sealed class LlamaForCausalLM : HookedModel
 
     public override Readout Readout => new()
     {
-        Norm = NormKind.RmsNorm, NormWeight = model.norm.weight, Eps = model.norm.Eps, WU = UnembedWeight,
+        Norm = model.norm, WU = UnembedWeight,
     };
 
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)

@@ -57,7 +57,7 @@ public sealed class MambaForCausalLM : HookedModel
 
     public override Readout Readout => new()
     {
-        Norm = NormKind.RmsNorm, NormWeight = backbone.norm_f.weight, Eps = backbone.norm_f.Eps, WU = UnembedWeight,
+        Norm = backbone.norm_f, WU = UnembedWeight,
     };
 
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
