@@ -20,7 +20,7 @@ internal static class RunCommand
         var dtype = CliCommon.DTypeOption();
         var cmd = new Command("run", "Run a model on prompts or token ids; show next-token top-k; optionally dump activations.")
             { dir, prompt, ids, topK, dump, hooks, dtype };
-        cmd.SetAction(r => CliCommon.Guard(() =>
+        cmd.SetAction(r =>
         {
             var prompts = r.GetValue(prompt) ?? [];
             var idText = r.GetValue(ids);
@@ -67,7 +67,7 @@ internal static class RunCommand
                 Console.WriteLine($"wrote {tensors.Count} tensors to {dumpPath}");
             }
             return 0;
-        }));
+        });
         return cmd;
     }
 

@@ -48,7 +48,6 @@ internal static class TrainCommand
 
         cmd.SetAction(parse =>
         {
-            try
             {
                 if (parse.GetValue(evalOnly))
                     return EvalParens(parse.GetValue(outDir)!, TrainTokenizers.Load(parse.GetValue(tokenizer)!), Math.Max(1, parse.GetValue(evalParens)));
@@ -85,12 +84,6 @@ internal static class TrainCommand
                     catch (InvalidDataException e) { Console.Error.WriteLine($"note: closing-paren evaluation skipped: {e.Message}"); }
                 }
                 return code;
-            }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException or IOException
-                                          or CheckpointMismatchException or InvalidOperationException or SharpLens.Loading.CheckpointFormatException)
-            {
-                Console.Error.WriteLine($"sharplens train: {e.Message}");
-                return 2;
             }
         });
         return cmd;

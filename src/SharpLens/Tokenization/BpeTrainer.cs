@@ -29,10 +29,17 @@ public sealed class BpeTrainer
         new CharClassPreTokenizer(numeric: true, SplitBehavior.Isolated),
         new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true, "BpeTrainer")]);
 
+    /// <summary>Largest vocabulary trained (2^20): the trainer pre-allocates one slot per token.</summary>
+    public const int MaxVocabSize = 1 << 20;
+
+    /// <summary>The smallest vocabulary for these options: the special tokens and the 256 bytes.</summary>
+    public static int MinimumVocabSize(BpeTrainerOptions options) => options.SpecialTokens.Count + 256;
+
     public BpeTrainer(BpeTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        int minimum = options.SpecialTokens.Count + 256;
+        int minimum = MinimumVocabSize(options);
+        if (options.VocabSize > MaxVocabSize) throw new ArgumentOutOfRangeException(nameof(options), $"vocab size must be at most {MaxVocabSize}, found {options.VocabSize}");
         if (options.VocabSize < minimum) throw new ArgumentOutOfRangeException(nameof(options), $"vocab size must be at least {minimum} (special tokens + 256 bytes), found {options.VocabSize}");
         if (options.MinFrequency < 1) throw new ArgumentOutOfRangeException(nameof(options), $"min frequency must be at least 1, found {options.MinFrequency}");
         this.options = options;
