@@ -16,7 +16,7 @@ public sealed class HfConfig
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"config.json not found: {path}", path);
         JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        try { node = JsonNode.Parse(SharpLens.Code.Utf8Text.ReadAllText(path)); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: malformed JSON ({e.Message})"); }
         return node is JsonObject o ? new HfConfig(o, path) : throw new InvalidDataException($"{path}: expected a JSON object at the top level");
     }
@@ -49,9 +49,16 @@ public sealed class HfConfig
             throw new NotSupportedException($"{Path}: {key} = {v} is not supported (supported: {string.Join(", ", allowed)})");
     }
 
-    int AsInt(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<int>(out var i) ? i
-        : v is JsonValue jd && jd.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d
-        : throw Bad(key, "an integer", v);
+    int AsInt(string key, JsonNode v)
+    {
+        int i = v is JsonValue jv && jv.TryGetValue<int>(out var n) ? n
+            : v is JsonValue jd && jd.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d
+            : throw Bad(key, "an integer", v);
+        // Keys that size tensors are bounded here, before any architecture allocates from them.
+        if (InputLimits.ConfigKeys.TryGetValue(key, out var range) && (i < range.Min || i > range.Max))
+            throw new InvalidDataException($"{Path}: key '{key}' should be an integer in [{range.Min}, {range.Max}], found {i}");
+        return i;
+    }
     double AsDouble(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<double>(out var d) ? d : throw Bad(key, "a number", v);
     bool AsBool(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<bool>(out var b) ? b : throw Bad(key, "true or false", v);
     string AsString(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : throw Bad(key, "a string", v);

@@ -57,9 +57,16 @@ public static class ModelLoader
             throw new ArgumentException($"dtype {options.DType} is not supported for models (use float32 or bfloat16; float16 matmul on CPU is ~50x slower)");
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model folder not found: {directory}");
         var config = HfConfig.Load(System.IO.Path.Combine(directory, "config.json"));
-        Architecture arch;
-        using (Nn.Params.Use(options.DType)) arch = Create(config);
         using var source = OpenWeights(directory, out var sourceName);
+        // Sizes come from untrusted files: the weights must fit in memory, and the model the config describes may not
+        // allocate far beyond what the weights declare (checked per parameter, before each allocation).
+        long elements = DeclaredElements(source, sourceName);
+        int elementSize = options.DType == ScalarType.BFloat16 ? 2 : 4;
+        InputLimits.RequireMemory(elements > long.MaxValue / elementSize ? long.MaxValue : elements * elementSize, $"{sourceName} ({elements:N0} elements as {options.DType})");
+        Architecture arch;
+        using (Nn.Params.Use(options.DType))
+        using (Nn.Params.Limit(InputLimits.ParameterBudget(elements), $"{config.Path} describes a larger model than {sourceName} holds ({elements:N0} elements)"))
+            arch = Create(config);
         try
         {
             arch.Model.LoadReport = StrictLoader.Load(arch.Model, source, arch.Map, options.DType, sourceName);
@@ -68,6 +75,19 @@ public static class ModelLoader
         arch.Model.SourceDirectory = directory;
         arch.Model.eval();
         return arch.Model;
+    }
+
+    static long DeclaredElements(ITensorSource source, string sourceName)
+    {
+        long total = 0;
+        foreach (var key in source.Keys)
+        {
+            long n = 1;
+            foreach (var d in source.Shape(key))
+                n = d < 0 || (d != 0 && n > long.MaxValue / d) ? throw new CheckpointFormatException($"{sourceName}: tensor '{key}' has an invalid shape") : n * d;
+            total = total > long.MaxValue - n ? long.MaxValue : total + n;
+        }
+        return total;
     }
 
     /// <summary>Opens the weights of a folder: model.safetensors, model.safetensors.index.json + shards, pytorch_model.bin,

@@ -119,8 +119,12 @@ public sealed class SafeTensorsFile : ITensorSource
         long begin = off[0].TryGetInt64(out var b) ? b : -1, end = off[1].TryGetInt64(out var en) ? en : -1;
         if (begin < 0 || end < begin) throw new CheckpointFormatException($"{where}: data_offsets [{off[0]},{off[1]}] are invalid");
         if (end > dataLength) throw new CheckpointFormatException($"{where}: data_offsets end {end} is past the data buffer ({dataLength} bytes; truncated file?)");
+        // Every product is checked: a shape whose byte size overflows 64 bits cannot match any real data span.
         long numel = 1;
-        foreach (var d in shape) numel = checked(numel * d);
+        foreach (var d in shape)
+            numel = d != 0 && numel > long.MaxValue / es / d
+                ? throw new CheckpointFormatException($"{where}: {dtype} shape [{string.Join(",", shape)}] overflows 64-bit byte sizes")
+                : numel * d;
         if ((end - begin) != numel * es)
             throw new CheckpointFormatException($"{where}: {dtype} shape [{string.Join(",", shape)}] needs {numel * es} bytes but data_offsets span {end - begin}");
         return new SafeTensorEntry(name, dtype, shape, begin, end);

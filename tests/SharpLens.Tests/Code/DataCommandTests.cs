@@ -1,5 +1,4 @@
 // The `sharplens data` commands end to end: files written, byte-identical under a seed, clear errors on bad input.
-using SharpLens.Cli.Commands;
 
 namespace SharpLens.Tests.Code;
 
@@ -9,7 +8,7 @@ public sealed class DataCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    static int Run(params string[] args) => DataCommand.Create().Parse(args).Invoke();
+    static int Run(params string[] args) => Support.Cli.Run(["data", .. args]).Code;
 
     [Fact]
     public void Parens_command_writes_the_same_bytes_for_the_same_seed()

@@ -69,6 +69,8 @@ public sealed record LlamaConfig
             BosTokenId = c.IntOrNull("bos_token_id"),
             EosTokenId = c.IntOrNull("eos_token_id"),
         };
+        if (!c.Has("head_dim") && d % h != 0)
+            throw new InvalidDataException($"{c.Path}: hidden_size ({d}) must be a multiple of num_attention_heads ({h}) when head_dim is absent");
         if (cfg.NHeads % cfg.NKvHeads != 0)
             throw new InvalidDataException($"{c.Path}: num_attention_heads ({cfg.NHeads}) must be a multiple of num_key_value_heads ({cfg.NKvHeads})");
         return cfg;
