@@ -59,7 +59,8 @@ internal static class CliApp
 
     /// <summary>Exceptions that mean bad input (exit 2); anything else is a bug (exit 70).</summary>
     public static bool IsExpected(Exception e) => e is UsageException or IOException or InvalidDataException or NotSupportedException
-        or CheckpointFormatException or CheckpointLoadException or CheckpointMismatchException or ArgumentException or KeyNotFoundException
+        or CheckpointFormatException or CheckpointLoadException or CheckpointMismatchException or Nn.ParameterBudgetException
+        or ArgumentException or KeyNotFoundException
         or UnauthorizedAccessException or FormatException or System.Text.Json.JsonException or InvalidOperationException;
 
     /// <summary>The exception's message without .NET's " (Parameter 'x')" suffix, which names a C# parameter, not an input.</summary>

@@ -57,7 +57,15 @@ public static class ModelLoader
             throw new ArgumentException($"dtype {options.DType} is not supported for models (use float32 or bfloat16; float16 matmul on CPU is ~50x slower)");
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model folder not found: {directory}");
         var config = HfConfig.Load(System.IO.Path.Combine(directory, "config.json"));
-        using var source = OpenWeights(directory, out var sourceName);
+        ITensorSource opened;
+        string sourceName;
+        try { opened = OpenWeights(directory, out sourceName); }
+        catch (FileNotFoundException)
+        {
+            ValidateConfig(config);   // a bad config is the first thing to report, even in a folder without weights
+            throw;
+        }
+        using var source = opened;
         // Sizes come from untrusted files: the weights must fit in memory, and the model the config describes may not
         // allocate far beyond what the weights declare (checked per parameter, before each allocation).
         long elements = DeclaredElements(source, sourceName);
@@ -75,6 +83,17 @@ public static class ModelLoader
         arch.Model.SourceDirectory = directory;
         arch.Model.eval();
         return arch.Model;
+    }
+
+    /// <summary>Runs the config checks of <see cref="Create"/> without allocating: every parameter is refused, and that
+    /// refusal (the first allocation) means the config itself passed.</summary>
+    static void ValidateConfig(HfConfig config)
+    {
+        try
+        {
+            using (Nn.Params.Limit(0, config.Path)) Create(config).Model.Dispose();
+        }
+        catch (Nn.ParameterBudgetException) { }
     }
 
     static long DeclaredElements(ITensorSource source, string sourceName)

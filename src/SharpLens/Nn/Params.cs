@@ -18,18 +18,18 @@ public static class Params
 
     /// <summary>Uninitialised storage (pages are not touched until written, so a loader can replace it cheaply).
     /// Shapes are checked first: a negative dimension, an overflowing element count or one past the current
-    /// <see cref="Limit"/> throws <see cref="InvalidDataException"/> before anything is allocated.</summary>
+    /// <see cref="Limit"/> throws <see cref="ParameterBudgetException"/> before anything is allocated.</summary>
     public static Tensor Empty(params long[] shape)
     {
         long n = 1;
         foreach (var d in shape)
         {
-            if (d < 0) throw new InvalidDataException($"parameter shape [{string.Join(", ", shape)}] has a negative dimension");
-            n = d != 0 && n > long.MaxValue / d ? throw new InvalidDataException($"parameter shape [{string.Join(", ", shape)}] has more than 2^63 elements") : n * d;
+            if (d < 0) throw new ParameterBudgetException($"parameter shape [{string.Join(", ", shape)}] has a negative dimension");
+            n = d != 0 && n > long.MaxValue / d ? throw new ParameterBudgetException($"parameter shape [{string.Join(", ", shape)}] has more than 2^63 elements") : n * d;
         }
         if (CurrentBudget.Value is { } b)
         {
-            if (n > b.Left) throw new InvalidDataException($"{b.What}: a parameter of shape [{string.Join(", ", shape)}] would exceed {b.Total:N0} elements");
+            if (n > b.Left) throw new ParameterBudgetException($"{b.What}: a parameter of shape [{string.Join(", ", shape)}] would exceed {b.Total:N0} elements");
             b.Left -= n;
         }
         return empty(shape, dtype: DType);
@@ -69,3 +69,6 @@ public static class Params
         public void Dispose() => Current.Value = previous;
     }
 }
+
+/// <summary>A model construction that would allocate more parameters than <see cref="Params.Limit"/> allows.</summary>
+public sealed class ParameterBudgetException(string message) : Exception(message);
