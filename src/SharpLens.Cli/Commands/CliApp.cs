@@ -20,11 +20,14 @@ internal static class CliApp
     /// <summary>The global <c>--verbose</c> option: stack traces for internal errors.</summary>
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Print the stack trace of internal errors", Recursive = true };
 
-    public static RootCommand Build()
+    public static RootCommand Build() => Build(CommandCatalog.All());
+
+    /// <summary>The root over <paramref name="commands"/>, every action wrapped (tests add commands of their own).</summary>
+    public static RootCommand Build(IEnumerable<Command> commands)
     {
         var root = new RootCommand("SharpLens — open up code language models (Transformers and state-space models).");
         root.Options.Add(Verbose);
-        foreach (var command in CommandCatalog.All())
+        foreach (var command in commands)
             root.Subcommands.Add(command);
         Wrap(root);
         return root;
