@@ -42,14 +42,26 @@ internal static class CliApp
         if (parse.Action is ParseErrorAction)
         {
             var err = stderr ?? Console.Error;
-            var first = parse.Errors.Count > 0 ? parse.Errors[0].Message : "the command line could not be parsed";
-            err.WriteLine($"error: {OneLine(first)} (see '{CommandPath(parse.CommandResult.Command, root)} --help')");
+            var command = parse.CommandResult.Command;
+            var messages = parse.Errors.Select(e => Describe(e.Message, parse).TrimEnd('.')).Distinct().ToList();
+            if (messages.Count == 0) messages.Add("the command line could not be parsed");
+            // "Unrecognized …" names the offending token; System.CommandLine lists it after the generic complaints.
+            messages = [.. messages.OrderBy(m => m.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : 1)];
+            err.WriteLine($"error: {OneLine(string.Join("; ", messages))} (see '{CommandPath(command, root)} --help')");
             return BadInput;
         }
         // The default exception handler would print a stack trace and return 1; ErrorPath handles everything itself.
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         if (stderr is not null) config.Error = stderr;
         return parse.Invoke(config);
+    }
+
+    /// <summary>System.CommandLine's "Required argument missing" does not say which; name the positional arguments left empty.</summary>
+    static string Describe(string message, ParseResult parse)
+    {
+        if (!message.StartsWith("Required argument missing", StringComparison.Ordinal)) return message;
+        var missing = parse.CommandResult.Command.Arguments.Where(a => parse.GetResult(a) is null or { Tokens.Count: 0 }).Select(a => $"<{a.Name}>");
+        return $"missing argument {string.Join(" ", missing)} for '{parse.CommandResult.Command.Name}'";
     }
 
     /// <summary>Replaces the action of <paramref name="command"/> and of every command below it by <see cref="ErrorPath"/>.</summary>

@@ -26,7 +26,7 @@ internal static class RunCommand
             var idText = r.GetValue(ids);
             if ((prompts.Length > 0) == (idText is not null)) throw new UsageException("give exactly one of --prompt or --ids");
             var hookPatterns = r.GetValue(hooks) ?? [];
-            var dumpPath = r.GetValue(dump);
+            var dumpPath = r.GetValue(dump) is { } d ? CliCommon.OutputFile(d, "--dump") : null;
             if (hookPatterns.Length > 0 && dumpPath is null) throw new UsageException("--hooks needs --dump FILE.safetensors");
             int k = r.GetValue(topK);
             if (k < 1) throw new UsageException($"--top-k must be ≥ 1, found {k}");
