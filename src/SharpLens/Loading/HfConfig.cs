@@ -40,6 +40,19 @@ public sealed class HfConfig
     public string? String(string key, string? @default) => Has(key) ? AsString(key, root[key]!) : @default;
     public JsonObject? Object(string key) => Has(key) ? root[key] as JsonObject ?? throw Bad(key, "an object", root[key]!) : null;
 
+    /// <summary>Typed reads inside a nested object such as rope_scaling or ssm_cfg: null when absent, an error naming
+    /// <c>name.key</c> when the type is wrong.</summary>
+    public string? StringIn(JsonObject o, string name, string key) => o[key] is { } v ? AsString($"{name}.{key}", v) : null;
+    public double? DoubleIn(JsonObject o, string name, string key) => o[key] is { } v ? AsDouble($"{name}.{key}", v) : null;
+    public int? IntIn(JsonObject o, string name, string key) => o[key] is { } v ? AsInt($"{name}.{key}", v) : null;
+    public bool? BoolIn(JsonObject o, string name, string key) => o[key] is { } v ? AsBool($"{name}.{key}", v) : null;
+
+    /// <summary>The first entry of a string array key (e.g. architectures[0]), or null when the key is absent or empty.</summary>
+    public string? FirstString(string key) => !Has(key) ? null
+        : root[key] is JsonArray a ? (a.Count == 0 ? null : a[0] is { } first ? AsString(key + "[0]", first)
+            : throw new InvalidDataException($"{Path}: key '{key}[0]' should be a string, found null"))
+        : throw Bad(key, "an array of strings", root[key]!);
+
     /// <summary>Throws unless the key is absent or holds one of the allowed values (never silently ignores an option).</summary>
     public void RequireOneOf(string key, params string[] allowed)
     {

@@ -140,7 +140,8 @@ internal static class ShardIndex
         catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{indexPath}: malformed JSON ({e.Message})"); }
         var map = node?["weight_map"] as System.Text.Json.Nodes.JsonObject
             ?? throw new InvalidDataException($"{indexPath}: expected an object 'weight_map'");
-        var weightMap = map.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? throw new InvalidDataException($"{indexPath}: weight_map['{kv.Key}'] is null"));
+        var weightMap = map.ToDictionary(kv => kv.Key, kv => kv.Value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var f) ? f
+            : throw new InvalidDataException($"{indexPath}: weight_map['{kv.Key}'] should be a shard file name, found {kv.Value?.ToJsonString() ?? "null"}"));
         var dir = System.IO.Path.GetDirectoryName(indexPath)!;
         var files = weightMap.Values.Distinct().OrderBy(f => f, StringComparer.Ordinal).ToList();
         var shards = new List<ITensorSource>();

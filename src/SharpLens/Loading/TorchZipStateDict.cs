@@ -93,6 +93,7 @@ public sealed class TorchZipStateDict : ITensorSource
             InputLimits.RequireMemory(bytes, $"{path} ({bytes:N0} bytes of storages)");
             return result;
         }
+        catch (InvalidDataException e) { zip.Dispose(); throw new CheckpointFormatException($"{path}: corrupt zip archive ({e.Message})"); }
         catch { zip.Dispose(); throw; }
     }
 
@@ -160,7 +161,11 @@ public sealed class TorchZipStateDict : ITensorSource
         if (entry.Length > Array.MaxLength)
             throw new CheckpointFormatException($"{Path}: storage '{t.Storage.Key}' of '{key}' is {entry.Length} bytes, over the 2 GiB a single read supports; convert the checkpoint to safetensors");
         var bytes = new byte[entry.Length];
-        using (var s = entry.Open()) s.ReadExactly(bytes);
+        try { using var s = entry.Open(); s.ReadExactly(bytes); }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+        {
+            throw new CheckpointFormatException($"{Path}: storage '{t.Storage.Key}' of '{key}' cannot be read from the archive ({e.Message})");
+        }
         using var storage = empty(t.Storage.NumEl, SafeTensorsFile.ToScalarType(t.Storage.DType));
         if (bytes.Length > 0) storage.bytes = bytes;
         return storage.as_strided(t.Size, t.Stride, t.Offset).contiguous();

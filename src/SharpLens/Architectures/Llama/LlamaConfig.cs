@@ -34,13 +34,13 @@ public sealed record LlamaConfig
         {
             var rs = c.Object(key);
             if (rs is null) continue;
-            var type = (rs["rope_type"] ?? rs["type"])?.GetValue<string>() ?? "default";
-            if (rs["rope_theta"] is { } t) theta = t.GetValue<double>();
+            var type = c.StringIn(rs, key, "rope_type") ?? c.StringIn(rs, key, "type") ?? "default";
+            if (c.DoubleIn(rs, key, "rope_theta") is double t) theta = t;
             switch (type)
             {
                 case "default": break;
                 case "linear":
-                    factor = rs["factor"]?.GetValue<double>() ?? throw new InvalidDataException($"{c.Path}: {key} type linear needs 'factor'");
+                    factor = c.DoubleIn(rs, key, "factor") ?? throw new InvalidDataException($"{c.Path}: {key} type linear needs 'factor'");
                     if (factor <= 0) throw new InvalidDataException($"{c.Path}: {key}.factor must be positive, found {factor}");
                     break;
                 default:
