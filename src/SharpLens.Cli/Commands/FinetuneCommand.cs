@@ -6,6 +6,9 @@ namespace SharpLens.Cli.Commands;
 
 internal static class FinetuneCommand
 {
+    /// <summary>Bounds on the sizes of one step (batch × seq-len tokens, each pair holding two inputs for doc-retrieval).</summary>
+    internal const int MaxBatch = 4_096, MaxSeqLen = 8_192;
+
     public static Command Create()
     {
         var cmd = new Command("finetune", "Fine-tune an encoder (roberta-rope or bigs): type-kind (assignment targets → RHS kind) or doc-retrieval (docstring ↔ body).");
@@ -29,6 +32,11 @@ internal static class FinetuneCommand
                 var x => throw new UsageException($"--task must be type-kind or doc-retrieval, found '{x}'"),
             };
             string modelDir = parse.GetValue(model)!, output = CliCommon.OutputFolder(parse.GetValue(outDir)!, "--out");
+            CliCommon.AtLeast(parse.GetValue(steps), 1, "--steps");
+            CliCommon.InRange(parse.GetValue(batch), 1, MaxBatch, "--batch");
+            CliCommon.InRange(parse.GetValue(seqLen), 2, MaxSeqLen, "--seq-len");
+            if (parse.GetValue(lr) is var rate && !(rate > 0 && double.IsFinite(rate))) throw new UsageException($"--lr must be a positive number, found {rate}");
+            if (parse.GetValue(threads) is int th) CliCommon.AtLeast(th, 1, "--threads");
             var tok = TrainTokenizers.Load(modelDir);
             var r = FineTuner.Run(modelDir, parse.GetValue(corpus)!, parse.GetValue(glob)!, tok, output, new FineTuneOptions
             {

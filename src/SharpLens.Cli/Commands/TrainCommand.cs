@@ -71,7 +71,7 @@ internal static class TrainCommand
                 if (parse.GetValue(trainTokenizer) is int vocab)
                 {
                     Console.Error.WriteLine($"training a byte-level BPE tokenizer (vocab {vocab}) on {corpusDir}/**/{pattern} …");
-                    var docs = TokenCache.ListFiles(corpusDir, pattern).Select(f => File.ReadAllText(Path.Combine(corpusDir, f)));
+                    var docs = TokenCache.ListFiles(corpusDir, pattern).Select(f => SharpLens.Code.Utf8Text.ReadAllText(Path.Combine(corpusDir, f)));
                     ByteBpe.Train(docs, vocab).Save(tokDir);
                 }
                 var tok = TrainTokenizers.Load(tokDir);

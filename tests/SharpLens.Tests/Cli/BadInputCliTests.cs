@@ -124,6 +124,8 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["parens-out-is-file"] = (["parens", "--model", "{D}/x", "--out", "{D}/a-file"], "--out expects a folder, found a file"),
         ["parens-missing-model"] = (["parens", "--model", "{D}/nowhere", "--out", "{O}"], "model folder not found"),
         ["train-bad-objective"] = (["train", "--corpus", "{D}/corpus-none", "--tokenizer", "{D}/tok-ok", "--out", "{O}", "--objective", "gan"], "--objective must be clm or mlm, found 'gan'"),
+        ["finetune-absurd-seq-len"] = (["finetune", "--task", "type-kind", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}", "--seq-len", "100000000"], "--seq-len must be in [2, 8192], found 100000000"),
+        ["finetune-zero-batch"] = (["finetune", "--task", "type-kind", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}", "--batch", "0"], "--batch must be in [1, 4096], found 0"),
         ["finetune-bad-task"] = (["finetune", "--task", "poetry", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}"], "--task must be type-kind or doc-retrieval, found 'poetry'"),
     };
 
