@@ -107,8 +107,6 @@ internal static class CliApp
     /// <summary>The wrapper around one command's action: expected failures → one <c>error:</c> line, exit 2; bugs → exit 70.</summary>
     internal sealed class ErrorPath(SynchronousCommandLineAction inner) : SynchronousCommandLineAction
     {
-        public SynchronousCommandLineAction Inner => inner;
-
         public override int Invoke(ParseResult parseResult)
         {
             var err = parseResult.InvocationConfiguration.Error;
