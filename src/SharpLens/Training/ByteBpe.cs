@@ -245,14 +245,34 @@ public sealed class ByteBpe
     {
         var path = Path.Combine(dir, "tokenizer.json");
         if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer.json not found in {dir}", path);
-        var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        JsonObject root;
+        try { root = JsonNode.Parse(SharpLens.Code.Utf8Text.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: expected a JSON object"); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: malformed JSON ({e.Message})"); }
         var pre = root["pre_tokenizer"]?.ToJsonString();
         var expectedPre = JsonNode.Parse("""{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\){1,4}"},"behavior":"Isolated","invert":false},{"type":"Digits","individual_digits":true},{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true}]}""")!.ToJsonString();
-        if (pre != expectedPre || root["normalizer"] is not null || root["model"]?["type"]?.GetValue<string>() != "BPE")
+        if (pre != expectedPre || root["normalizer"] is not null || root["model"] is not JsonObject model || model["type"]?.ToJsonString() != "\"BPE\"")
             throw new NotSupportedException($"{path}: not a tokenizer written by SharpLens' ByteBpe (expected its pre-tokenizer {expectedPre}, found {pre})");
-        var vocab = root["model"]!["vocab"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal);
-        var mergeList = root["model"]!["merges"]!.AsArray().Select(m => m is JsonArray a ? (a[0]!.GetValue<string>(), a[1]!.GetValue<string>())
-            : m!.GetValue<string>().Split(' ') is [var x, var y] ? (x, y) : throw new InvalidDataException($"{path}: bad merge {m}")).ToList();
+        // The file passed the pipeline check but may still be damaged: ids must be 0..n-1 and every merge must name vocab tokens.
+        var vocabObj = model["vocab"] as JsonObject ?? throw new InvalidDataException($"{path}: expected model.vocab to be an object of token -> id");
+        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        var seen = new HashSet<int>();
+        foreach (var (token, value) in vocabObj)
+            vocab[token] = value is JsonValue v && v.TryGetValue<int>(out var id) && id >= 0 && id < vocabObj.Count && seen.Add(id) ? id
+                : throw new InvalidDataException($"{path}: model.vocab['{token}'] should be a distinct id in [0, {vocabObj.Count}), found {value?.ToJsonString() ?? "null"}");
+        var mergesArr = model["merges"] as JsonArray ?? throw new InvalidDataException($"{path}: expected model.merges to be an array");
+        var mergeList = new List<(string, string)>();
+        foreach (var m in mergesArr)
+        {
+            var pair = m switch
+            {
+                JsonArray { Count: 2 } a when a[0] is JsonValue l && l.TryGetValue<string>(out var x) && a[1] is JsonValue r && r.TryGetValue<string>(out var y) => (x, y),
+                JsonValue v when v.TryGetValue<string>(out var text) && text.Split(' ') is [var x, var y] => (x, y),
+                _ => throw new InvalidDataException($"{path}: merge #{mergeList.Count} should be \"left right\" or [left, right], found {m?.ToJsonString() ?? "null"}"),
+            };
+            if (!vocab.ContainsKey(pair.Item1) || !vocab.ContainsKey(pair.Item2) || !vocab.ContainsKey(pair.Item1 + pair.Item2))
+                throw new InvalidDataException($"{path}: merge #{mergeList.Count} ({pair.Item1} {pair.Item2}) names tokens that are not in the vocabulary");
+            mergeList.Add(pair);
+        }
         return new ByteBpe(vocab, mergeList);
     }
 
