@@ -30,9 +30,9 @@ internal static class ParensCommand
         {
             var options = new ParensStudyOptions
             {
-                Depths = Parse(() => ParensDataset.ParseDepths(r.GetValue(depths)!)), N = CliCommon.AtLeast(r.GetValue(n), 1, "--n"),
+                Depths = Parse(() => ParensDataset.ParseDepths(r.GetValue(depths)!)), N = CliCommon.InRange(r.GetValue(n), 1, SplitSizes.MaxTotal, "--n"),
                 Dataset = r.GetValue(dataset)!, Source = r.GetValue(source), Seed = r.GetValue(seed),
-                Batch = CliCommon.AtLeast(r.GetValue(batch), 1, "--batch"), AblationN = CliCommon.AtLeast(r.GetValue(ablationN), 1, "--ablation-n"),
+                Batch = CliCommon.InRange(r.GetValue(batch), 1, 4096, "--batch"), AblationN = CliCommon.InRange(r.GetValue(ablationN), 1, SplitSizes.MaxTotal, "--ablation-n"),
             };
             var modelDir = r.GetValue(model)!;
             var tokDir = r.GetValue(tokenizer) ?? modelDir;

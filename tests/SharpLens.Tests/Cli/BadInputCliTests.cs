@@ -100,6 +100,9 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
 
         // data
         ["data-parens-bad-depths"] = (["data", "parens", "--out", "{O}", "--depths", "4-1"], "depth"),
+        ["data-parens-absurd-depths"] = (["data", "parens", "--out", "{O}", "--depths", "1-2000000000"], "each in [1, 64]"),
+        ["data-parens-absurd-sizes"] = (["data", "parens", "--out", "{O}", "--per-depth", "1000000/1000000/0"], "expected at most 1,000,000 examples per depth"),
+        ["parens-absurd-n"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--n", "2000000000"], "--n must be in [1, 1000000], found 2000000000"),
         ["data-parens-bad-sizes"] = (["data", "parens", "--out", "{O}", "--per-depth", "lots"], "lots"),
         ["data-parens-mined-no-source"] = (["data", "parens", "--out", "{O}", "--variant", "mined"], "--variant mined expects --source DIR"),
         ["data-parens-mined-nothing"] = (["data", "parens", "--out", "{O}", "--variant", "mined", "--source", "{D}/source-no-code"], "found none (pass --allow-empty"),
