@@ -123,7 +123,7 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["probe-missing-pairs"] = (["probe", "--model", "{D}/x", "--pairs", "{D}/inputs/none.jsonl", "--out", "{O}"], "pairs file not found"),
         ["probe-bad-pairs"] = (["probe", "--model", "{D}/x", "--pairs", "{D}/inputs/pairs-bad.jsonl", "--out", "{O}"], "pairs-bad.jsonl:1"),
         ["probe-out-is-file"] = (["probe", "--model", "{D}/x", "--pairs", "{D}/x", "--out", "{D}/a-file"], "--out expects a folder, found a file"),
-        ["parens-zero-n"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--n", "0"], "--n must be ≥ 1, found 0"),
+        ["parens-zero-n"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--n", "0"], "--n must be in [1, 1000000], found 0"),
         ["parens-out-is-file"] = (["parens", "--model", "{D}/x", "--out", "{D}/a-file"], "--out expects a folder, found a file"),
         ["parens-missing-model"] = (["parens", "--model", "{D}/nowhere", "--out", "{O}"], "model folder not found"),
         ["train-bad-objective"] = (["train", "--corpus", "{D}/corpus-none", "--tokenizer", "{D}/tok-ok", "--out", "{O}", "--objective", "gan"], "--objective must be clm or mlm, found 'gan'"),
