@@ -37,4 +37,19 @@ public sealed class DataCommandTests : IDisposable
         Assert.Equal(2, Run("parens", "--out", output, "--variant", "mined"));   // mined needs --source
         Assert.NotEqual(0, Run("probe-pairs", "--task", "nonsense", "--source", dir, "--out", output));
     }
+
+    [Fact]
+    public void No_records_is_an_error_unless_allow_empty()
+    {
+        var source = Path.Combine(dir, "src");
+        Directory.CreateDirectory(source);
+        File.WriteAllText(Path.Combine(source, "notes.txt"), "no code here\n");
+        var output = Path.Combine(dir, "mined.jsonl");
+        var (code, stderr) = Support.Cli.Run("data", "parens", "--out", output, "--variant", "mined", "--source", source);
+        Assert.Equal(2, code);
+        Assert.Contains("error: expected at least one mined example, found none", stderr);
+        Assert.False(File.Exists(output));
+        Assert.Equal(0, Run("parens", "--out", output, "--variant", "mined", "--source", source, "--allow-empty"));
+        Assert.Equal(0, new FileInfo(output).Length);
+    }
 }

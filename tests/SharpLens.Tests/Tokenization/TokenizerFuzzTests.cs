@@ -49,6 +49,20 @@ public sealed class TokenizerFuzzTests : IDisposable
         }, iter: 300, threads: 1);
     }
 
+    [FixtureFact]
+    public void Mutated_sentencepiece_models_raise_only_documented_exceptions()
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(Fixtures.Tokenizer("llama-spm"), "tokenizer.model"));
+        var folder = Path.Combine(dir, "spm");
+        Directory.CreateDirectory(folder);
+        Mutations.ByteEdits.Sample(edits => Mutations.OnlyDocumented(() =>
+        {
+            File.WriteAllBytes(Path.Combine(folder, "tokenizer.model"), Mutations.Apply(bytes, edits));
+            var tok = Tokenizer.Load(folder);
+            tok.Decode(tok.Encode(Sample).Ids);
+        }, Documented, string.Join(", ", edits)), iter: 150, threads: 1);
+    }
+
     [Fact]
     public void Mutated_tokenizer_json_bytes_raise_only_documented_exceptions()
     {
