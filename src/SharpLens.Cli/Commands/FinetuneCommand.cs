@@ -22,8 +22,9 @@ internal static class FinetuneCommand
         var seqLen = new Option<int>("--seq-len") { Description = "Maximum tokens per input", DefaultValueFactory = _ => 128 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (warmup, then cosine to lr/10)", DefaultValueFactory = _ => 2e-4 };
         var seed = new Option<long>("--seed") { Description = "Seed", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)" };
-        foreach (var o in new Option[] { task, model, corpus, glob, outDir, steps, batch, seqLen, lr, seed, threads }) cmd.Options.Add(o);
+        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: the CPUs available to the process)" };
+        var precision = new Option<string>("--precision") { Description = "bf16 | fp32 | auto (bf16 where the CPU has native bf16 products)", DefaultValueFactory = _ => "auto" };
+        foreach (var o in new Option[] { task, model, corpus, glob, outDir, steps, batch, seqLen, lr, seed, threads, precision }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var t = parse.GetValue(task) switch
@@ -42,6 +43,11 @@ internal static class FinetuneCommand
             {
                 Task = t, Steps = parse.GetValue(steps), Batch = parse.GetValue(batch), SeqLen = parse.GetValue(seqLen), Lr = parse.GetValue(lr),
                 Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
+                Precision = parse.GetValue(precision) switch
+                {
+                    "auto" => null, "bf16" => TrainPrecision.Bf16, "fp32" => TrainPrecision.Fp32,
+                    var x => throw new UsageException($"--precision must be bf16, fp32 or auto, found '{x}'"),
+                },
             }, Console.WriteLine);
             var scores = t == FineTuneTask.TypeKind ? $"accuracy {r.Accuracy:P1}, macro-F1 {r.MacroF1:F3}" : $"MRR {r.Mrr:F3}";
             Console.WriteLine($"done: {r.TrainExamples} train / {r.TestExamples} held-out, final loss {r.FinalLoss:F4}, {scores}, wall {r.Wall:hh\\:mm\\:ss} → {output}");

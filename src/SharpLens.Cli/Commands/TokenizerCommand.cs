@@ -15,20 +15,23 @@ internal static class TokenizerCommand
         var vocab = new Option<int>("--vocab") { Description = "Vocabulary size (special tokens and the 256 bytes included)", DefaultValueFactory = _ => 4096 };
         var output = new Option<string>("--out") { Description = "Folder to write tokenizer.json, tokenizer_config.json, special_tokens_map.json", Required = true };
         var minFrequency = new Option<int>("--min-frequency") { Description = "Never merge pairs seen fewer times", DefaultValueFactory = _ => 2 };
+        var parenRun = new Option<int>("--max-paren-run") { Description = "Cut ')' runs into pieces of at most N and force ), )), ))), )))) to be tokens (0: a plain GPT-2-style BPE)", DefaultValueFactory = _ => 4 };
         var lossy = new Option<bool>("--lossy") { Description = "Replace invalid UTF-8 in corpus files with U+FFFD instead of refusing the file" };
-        var train = new Command("train", "Train a byte-level BPE (digits split, punctuation runs kept whole) and save it in HF format");
-        foreach (var o in new Option[] { corpus, glob, vocab, output, minFrequency, lossy }) train.Options.Add(o);
+        var train = new Command("train", "Train a byte-level BPE (digits split; ')' runs up to 4 single tokens, as CodeLlama's) and save it in HF format");
+        foreach (var o in new Option[] { corpus, glob, vocab, output, minFrequency, parenRun, lossy }) train.Options.Add(o);
         train.SetAction(parse => Train(parse.GetValue(corpus)!, parse.GetValue(glob)!, parse.GetValue(vocab), parse.GetValue(output)!,
-            parse.GetValue(minFrequency), parse.GetValue(lossy), Console.Out));
+            parse.GetValue(minFrequency), parse.GetValue(lossy), Console.Out, parse.GetValue(parenRun)));
         var command = new Command("tokenizer", "Tokenizer tools");
         command.Subcommands.Add(train);
         return command;
     }
 
     /// <summary>Trains and saves; bad input throws (the CLI's error path prints it), so nothing is written.</summary>
-    internal static int Train(string corpus, string glob, int vocab, string output, int minFrequency, bool lossy, TextWriter stdout)
+    internal static int Train(string corpus, string glob, int vocab, string output, int minFrequency, bool lossy, TextWriter stdout, int maxParenRun = 4)
     {
-        var options = new BpeTrainerOptions { VocabSize = vocab, MinFrequency = minFrequency };
+        CliCommon.AtLeast(maxParenRun, 0, "--max-paren-run");
+        var options = (maxParenRun == 0 ? BpeTrainerOptions.Plain(vocab) : new BpeTrainerOptions { VocabSize = vocab, MaxParenRun = maxParenRun })
+            with { MinFrequency = minFrequency };
         CliCommon.InRange(vocab, BpeTrainer.MinimumVocabSize(options), BpeTrainer.MaxVocabSize, "--vocab");
         CliCommon.AtLeast(minFrequency, 1, "--min-frequency");
         CliCommon.OutputFolder(output, "--out");

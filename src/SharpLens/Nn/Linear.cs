@@ -21,7 +21,7 @@ public sealed class Linear : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => nn.functional.linear(x, weight, bias);
+    public override Tensor forward(Tensor x) => Precision.Linear(x, weight, bias);
 }
 
 /// <summary>A lookup table [num, dim] (nn.Embedding).</summary>

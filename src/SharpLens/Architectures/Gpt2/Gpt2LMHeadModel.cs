@@ -75,7 +75,7 @@ public sealed class Gpt2LMHeadModel : HookedModel
             x = LayerScope.Run(x, h => block.Forward(h, allowed));
         var ln = transformer.ln_f;
         var normed = hLnFinalNormalized.Run(ln.Apply(x, hLnFinalScale.Run(ln.Scale(x))));
-        var logits = nn.functional.linear(normed, UnembedWeight);                           // [batch, pos, d_vocab]
+        var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
 

@@ -69,7 +69,7 @@ public sealed class MambaForCausalLM : HookedModel
         foreach (var block in backbone.Blocks)
             x = LayerScope.Run(x, h => block.Forward(h, attentionMask));
         var normed = hLnFinalNormalized.Run(backbone.norm_f.forward(x.to(backbone.norm_f.weight.dtype))); // [batch, pos, d_model]
-        var logits = nn.functional.linear(normed, UnembedWeight);                           // [batch, pos, d_vocab]
+        var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
 
