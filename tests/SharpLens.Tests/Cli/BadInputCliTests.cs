@@ -90,8 +90,8 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
 
         // tokenizer train
         ["tokenizer-train-binary-corpus"] = (["tokenizer", "train", "--corpus", "{D}/corpus-binary", "--out", "{O}"], "a.py: invalid UTF-8 at byte offset 2"),
-        ["tokenizer-train-absurd-vocab"] = (["tokenizer", "train", "--corpus", "{D}/corpus-empty-files", "--vocab", "2147483647", "--out", "{O}"], "--vocab must be in [259, 1048576]"),
-        ["tokenizer-train-tiny-vocab"] = (["tokenizer", "train", "--corpus", "{D}/corpus-empty-files", "--vocab", "10", "--out", "{O}"], "--vocab must be in [259, 1048576], found 10"),
+        ["tokenizer-train-absurd-vocab"] = (["tokenizer", "train", "--corpus", "{D}/corpus-empty-files", "--vocab", "2147483647", "--out", "{O}"], "--vocab must be in [262, 1048576]"),
+        ["tokenizer-train-tiny-vocab"] = (["tokenizer", "train", "--corpus", "{D}/corpus-empty-files", "--vocab", "10", "--out", "{O}"], "--vocab must be in [262, 1048576], found 10"),
         ["tokenizer-train-min-frequency"] = (["tokenizer", "train", "--corpus", "{D}/corpus-empty-files", "--min-frequency", "0", "--out", "{O}"], "--min-frequency must be ≥ 1, found 0"),
         ["tokenizer-train-missing-corpus"] = (["tokenizer", "train", "--corpus", "{D}/nowhere", "--out", "{O}"], "--corpus: expected a folder"),
         ["tokenizer-train-no-files"] = (["tokenizer", "train", "--corpus", "{D}/corpus-none", "--out", "{O}"], "expected files matching '*.py'"),

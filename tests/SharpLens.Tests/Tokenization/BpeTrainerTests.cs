@@ -103,7 +103,7 @@ public sealed class BpeTrainerTests : IDisposable
         }
         Refused("--corpus", Path.Combine(dir, "missing"), "--vocab", "300", "--out", outDir);
         Refused("--corpus", corpus, "--glob", "*.rs", "--vocab", "300", "--out", outDir);
-        Assert.Contains("--vocab must be in [259, 1048576], found 100", Refused("--corpus", corpus, "--vocab", "100", "--out", outDir));   // 256 bytes + <|endoftext|>, <pad>, <mask>
+        Assert.Contains("--vocab must be in [262, 1048576], found 100", Refused("--corpus", corpus, "--vocab", "100", "--out", outDir));   // 256 bytes + <|endoftext|>, <pad>, <mask> + forced )), ))), ))))
         File.WriteAllBytes(Path.Combine(corpus, "z.py"), [0x61, 0x62, 0xC3]);   // truncated 2-byte sequence
         Assert.Contains("z.py: invalid UTF-8 at byte offset 2", Refused("--corpus", corpus, "--vocab", "300", "--out", Path.Combine(dir, "tok2")));
         Assert.False(Directory.Exists(Path.Combine(dir, "tok2")));
