@@ -26,18 +26,18 @@ internal static class ParensCommand
         var dtype = CliCommon.DTypeOption();
         var cmd = new Command("parens", "The closing-parenthesis study: accuracy, logit lens, attribution, attention, counting heads, ablation → one HTML report + JSON/CSV.")
             { model, outDir, tokenizer, depths, n, dataset, source, dtype, seed, batch, ablationN };
-        cmd.SetAction(r => CliCommon.Guard(() =>
+        cmd.SetAction(r =>
         {
             var options = new ParensStudyOptions
             {
-                Depths = Parse(() => ParensDataset.ParseDepths(r.GetValue(depths)!)), N = Positive(r.GetValue(n), "--n"),
+                Depths = Parse(() => ParensDataset.ParseDepths(r.GetValue(depths)!)), N = CliCommon.InRange(r.GetValue(n), 1, SplitSizes.MaxTotal, "--n"),
                 Dataset = r.GetValue(dataset)!, Source = r.GetValue(source), Seed = r.GetValue(seed),
-                Batch = Positive(r.GetValue(batch), "--batch"), AblationN = Positive(r.GetValue(ablationN), "--ablation-n"),
+                Batch = CliCommon.InRange(r.GetValue(batch), 1, 4096, "--batch"), AblationN = CliCommon.InRange(r.GetValue(ablationN), 1, SplitSizes.MaxTotal, "--ablation-n"),
             };
             var modelDir = r.GetValue(model)!;
             var tokDir = r.GetValue(tokenizer) ?? modelDir;
             var output = Path.GetFullPath(r.GetValue(outDir)!);
-            if (File.Exists(output)) throw new UsageException($"--out must be a folder, found a file at {output}");
+            CliCommon.OutputFolder(output, "--out");
             using var m = CliCommon.LoadModel(modelDir, r.GetValue(dtype)!);
             var tok = LoadTokenizer(tokDir);
             if (tok.VocabSize > m.Info.DVocab) throw new UsageException($"tokenizer in {tokDir} has {tok.VocabSize} ids but the model's vocabulary has {m.Info.DVocab}");
@@ -46,10 +46,10 @@ internal static class ParensCommand
             var closed = ParensPrompts.Prepare(tok, ParensData.Closed(options.Depths, options.N, options.Seed, options.MaxClosed));
 
             var result = RunWithProgress(progress => ParensStudy.Run(m, prompts, closed, options, progress, id => tok.IdToToken(id) ?? id.ToString()));
-            WriteAtomically(result, output);
+            CliCommon.WriteFolder(output, tmp => { ParensReport.Write(result, tmp); return tmp; });
             Summary.Print(result, output);
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -67,23 +67,6 @@ internal static class ParensCommand
     static IReadOnlyList<int> Parse(Func<IReadOnlyList<int>> f)
     {
         try { return f(); } catch (FormatException e) { throw new UsageException("--depths: " + e.Message); }
-    }
-
-    static int Positive(int v, string name) => v >= 1 ? v : throw new UsageException($"{name} must be ≥ 1, found {v}");
-
-    /// <summary>Writes into a temporary sibling folder and moves the files in at the end, so a failure leaves no partial report.</summary>
-    static void WriteAtomically(ParensStudyResult result, string output)
-    {
-        var parent = Path.GetDirectoryName(output) ?? ".";
-        Directory.CreateDirectory(parent);
-        var tmp = Path.Combine(parent, "." + Path.GetFileName(output) + ".tmp-" + Guid.NewGuid().ToString("N")[..8]);
-        try
-        {
-            ParensReport.Write(result, tmp);
-            if (!Directory.Exists(output)) Directory.Move(tmp, output);
-            else foreach (var f in ParensReport.Files) File.Move(Path.Combine(tmp, f), Path.Combine(output, f), overwrite: true);
-        }
-        finally { if (Directory.Exists(tmp)) Directory.Delete(tmp, true); }
     }
 
     static ParensStudyResult RunWithProgress(Func<IProgress<StudyProgress>, ParensStudyResult> run)

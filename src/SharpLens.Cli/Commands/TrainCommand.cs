@@ -56,7 +56,6 @@ internal static class TrainCommand
 
         cmd.SetAction(parse =>
         {
-            try
             {
                 if (parse.GetValue(evalOnly))
                     return EvalParens(parse.GetValue(outDir)!, TrainTokenizers.Load(parse.GetValue(tokenizer)!), Math.Max(1, parse.GetValue(evalParens)));
@@ -83,7 +82,7 @@ internal static class TrainCommand
                 if (parse.GetValue(trainTokenizer) is int vocab)
                 {
                     Console.Error.WriteLine($"training a byte-level BPE tokenizer (vocab {vocab}) on {string.Join(", ", sources.Select(s => $"{s.Root}/**/{s.Glob}"))} …");
-                    var docs = sources.SelectMany(s => s.ListFiles().Select(f => File.ReadAllText(Path.Combine(s.Root, f))))
+                    var docs = sources.SelectMany(s => s.ListFiles().Select(f => SharpLens.Code.Utf8Text.ReadAllText(Path.Combine(s.Root, f))))
                         .Where(t => !Procedural.ContainsForbidden(t));
                     new SharpLens.Tokenization.BpeTrainer(new SharpLens.Tokenization.BpeTrainerOptions { VocabSize = vocab }).Train(docs).Save(tokDir);
                 }
@@ -98,12 +97,6 @@ internal static class TrainCommand
                     catch (InvalidDataException e) { Console.Error.WriteLine($"note: closing-paren evaluation skipped: {e.Message}"); }
                 }
                 return code;
-            }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException or IOException
-                                          or CheckpointMismatchException or InvalidOperationException or SharpLens.Loading.CheckpointFormatException)
-            {
-                Console.Error.WriteLine($"sharplens train: {e.Message}");
-                return 2;
             }
         });
         return cmd;

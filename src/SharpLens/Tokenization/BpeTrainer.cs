@@ -50,15 +50,21 @@ public sealed class BpeTrainer
     /// <summary>The regex that cuts runs of ')' into pieces of at most <paramref name="max"/>.</summary>
     public static string ParenRunPattern(int max) => $@"\){{1,{max}}}";
 
+    /// <summary>Largest vocabulary trained (2^20): the trainer pre-allocates one slot per token.</summary>
+    public const int MaxVocabSize = 1 << 20;
+
+    /// <summary>The smallest vocabulary for these options: the special tokens, the 256 bytes and the forced merges.</summary>
+    public static int MinimumVocabSize(BpeTrainerOptions options) => options.SpecialTokens.Count + 256 + options.ForcedMerges.Count;
+
     public BpeTrainer(BpeTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        int minimum = options.SpecialTokens.Count + 256;
-        if (options.VocabSize < minimum) throw new ArgumentOutOfRangeException(nameof(options), $"vocab size must be at least {minimum} (special tokens + 256 bytes), found {options.VocabSize}");
+        int minimum = MinimumVocabSize(options);
+        if (options.VocabSize > MaxVocabSize) throw new ArgumentOutOfRangeException(nameof(options), $"vocab size must be at most {MaxVocabSize}, found {options.VocabSize}");
+        if (options.VocabSize < minimum)
+            throw new ArgumentOutOfRangeException(nameof(options), $"vocab size must be at least {minimum} (special tokens + 256 bytes + forced merges), found {options.VocabSize}");
         if (options.MinFrequency < 1) throw new ArgumentOutOfRangeException(nameof(options), $"min frequency must be at least 1, found {options.MinFrequency}");
         if (options.MaxParenRun is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"the longest paren run must be at least 1, found {options.MaxParenRun}");
-        if (options.VocabSize < minimum + options.ForcedMerges.Count)
-            throw new ArgumentOutOfRangeException(nameof(options), $"vocab size must be at least {minimum + options.ForcedMerges.Count} (special tokens + 256 bytes + forced merges), found {options.VocabSize}");
         this.options = options;
         var steps = new List<IPreTokenizer>();
         if (options.MaxParenRun is int max)
