@@ -18,7 +18,7 @@ internal static class AttributeCommand
         var cmd = new Command("attribute", "Direct logit attribution of answer (− foil) into embeddings, heads, MLPs and biases, with the exact-sum check → attribution.html + .json.");
         foreach (var opt in o.All) cmd.Options.Add(opt);
         cmd.Options.Add(position);
-        cmd.SetAction(r => CliCommon.Guard(() =>
+        cmd.SetAction(r =>
         {
             using var s = AnalysisSession.Open(r, o);
             var (a, f) = s.AnswerAndFoil(r, o, required: true)!.Value;
@@ -41,7 +41,7 @@ internal static class AttributeCommand
             Console.WriteLine($"embed {N(d.Embed)}, final-norm bias {N(d.NormBias)}, unembedding bias {N(d.UnembedBias)}; Σ {N(d.Sum)} vs model {N(d.Actual)} (|error| {d.Error:0.###e+0})");
             Console.WriteLine("wrote " + string.Join(", ", written));
             return 0;
-        }));
+        });
         return cmd;
     }
 }

@@ -24,10 +24,6 @@ internal static class CliCommon
     public static HookedModel LoadModel(string dir, string dtype) =>
         ModelLoader.Load(dir, new LoadOptions { DType = ParseDType(dtype) });
 
-    /// <summary>Runs a command body. Kept so commands written before the central error path compile unchanged:
-    /// <see cref="CliApp"/> now wraps every command's action, so new commands call their body directly.</summary>
-    public static int Guard(Func<int> body) => body();
-
     /// <summary>Checks an output file path before any work: a folder there is refused (the file itself is written atomically).</summary>
     public static string OutputFile(string path, string option) =>
         Directory.Exists(path) ? throw new UsageException($"{option} expects a file path, found a folder: {path}") : path;

@@ -20,7 +20,7 @@ internal static class LensCommand
         var cmd = new Command("lens", "Logit lens: every layer's residual stream through the model's own final norm and unembedding → lens.html + lens.json.");
         foreach (var opt in o.All) cmd.Options.Add(opt);
         cmd.Options.Add(positions); cmd.Options.Add(sites); cmd.Options.Add(topK);
-        cmd.SetAction(r => CliCommon.Guard(() =>
+        cmd.SetAction(r =>
         {
             int k = r.GetValue(topK);
             if (k < 1) throw new UsageException($"--top-k must be ≥ 1, found {k}");
@@ -47,7 +47,7 @@ internal static class LensCommand
             AnsiConsole.Write(table);
             Console.WriteLine("wrote " + string.Join(", ", written));
             return 0;
-        }));
+        });
         return cmd;
     }
 

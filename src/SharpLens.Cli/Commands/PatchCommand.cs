@@ -21,7 +21,7 @@ internal static class PatchCommand
         var cmd = new Command("patch", "Activation patching of a clean/corrupted prompt pair with a logit-difference metric → patch.html + patch.json.");
         foreach (var opt in o.All) cmd.Options.Add(opt);
         cmd.Options.Add(corrupted); cmd.Options.Add(receivers); cmd.Options.Add(sites); cmd.Options.Add(mode);
-        cmd.SetAction(r => CliCommon.Guard(() =>
+        cmd.SetAction(r =>
         {
             var m = r.GetValue(mode)!.ToLowerInvariant() switch
             {
@@ -62,7 +62,7 @@ internal static class PatchCommand
             AnsiConsole.Write(table);
             Console.WriteLine("wrote " + string.Join(", ", written));
             return 0;
-        }));
+        });
         return cmd;
     }
 

@@ -81,6 +81,9 @@ internal static class TrainCommand
                 var (sources, holdOut) = ParseCorpus(parse.GetValue(corpus)!, parse.GetValue(glob)!, parse.GetValue(holdout));
                 if (parse.GetValue(trainTokenizer) is int vocab)
                 {
+                    if (File.Exists(Path.Combine(tokDir, "tokenizer.json")))
+                        throw new UsageException($"--train-tokenizer writes a new tokenizer into --tokenizer, but {tokDir} already holds a tokenizer.json; " +
+                                                 "choose an empty folder, or drop --train-tokenizer to use that tokenizer");
                     Console.Error.WriteLine($"training a byte-level BPE tokenizer (vocab {vocab}) on {string.Join(", ", sources.Select(s => $"{s.Root}/**/{s.Glob}"))} …");
                     var docs = sources.SelectMany(s => s.ListFiles().Select(f => SharpLens.Code.Utf8Text.ReadAllText(Path.Combine(s.Root, f))))
                         .Where(t => !Procedural.ContainsForbidden(t));
