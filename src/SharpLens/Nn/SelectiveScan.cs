@@ -17,8 +17,11 @@ public sealed record ScanResult(Tensor Y, Tensor LastState, Tensor? States);
 /// </summary>
 public static class SelectiveScan
 {
-    /// <summary>Chunk length of <see cref="Run"/> (16 was fastest for CPU training at the bench shape; see docs/benchmarks.md).</summary>
-    public static int ChunkSize { get; set; } = 16;
+    /// <summary>
+    /// Chunk length of <see cref="Run"/>. On a CPU the associative scan's extra work (log₂ chunk levels) costs more than
+    /// it saves, so short chunks are fastest: 4 beat 8–64 for training at the bench shape (docs/benchmarks.md).
+    /// </summary>
+    public static int ChunkSize { get; set; } = 4;
 
     /// <summary>Debugging switch: when true, <see cref="Run"/> uses the position-by-position reference scan.</summary>
     public static bool UseSequential { get; set; }

@@ -101,12 +101,14 @@ public class SelectiveScanTests
     }
 
     [Theory]
-    [InlineData(1, 3)]
-    [InlineData(11, 4)]
-    [InlineData(13, 16)]
-    public void Chunked_scan_gradients_equal_the_sequential_scan_gradients(long pos, int chunk)
+    [InlineData(1, 3, true)]
+    [InlineData(11, 4, true)]
+    [InlineData(11, 4, false)]
+    [InlineData(13, 16, true)]
+    [InlineData(20, 3, false)]
+    public void Chunked_scan_gradients_equal_the_sequential_scan_gradients(long pos, int chunk, bool keepStates)
     {
-        // Given small random inputs and a loss over y, every state and the final state
+        // Given small random inputs and a loss over y, the final state and (when kept) every state
         var x = Random(2, pos, 77 + pos);
         var g = new TorchSharp.torch.Generator(5);
         var wy = randn(2, pos, DInner, generator: g);
@@ -116,19 +118,20 @@ public class SelectiveScanTests
         {
             var leaves = new[] { x.U, x.Dt, x.A, x.B, x.C }.Select(t => t.detach().clone().requires_grad_()).ToArray();
             var r = scan(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4]);
-            ((r.Y * wy).sum() + (r.States! * ws).sum() + (r.LastState * wl).sum()).backward();
+            var loss = (r.Y * wy).sum() + (r.LastState * wl).sum();
+            (keepStates ? loss + (r.States! * ws).sum() : loss).backward();
             return leaves.Select(t => t.grad!).ToArray();
         }
         // When both scans are differentiated
-        var seq = Grads((u, dt, a, b, c) => SelectiveScan.RunSequential(u, dt, a, b, c, true));
-        var chk = Grads((u, dt, a, b, c) => SelectiveScan.RunChunked(u, dt, a, b, c, true, chunk));
+        var seq = Grads((u, dt, a, b, c) => SelectiveScan.RunSequential(u, dt, a, b, c, keepStates));
+        var chk = Grads((u, dt, a, b, c) => SelectiveScan.RunChunked(u, dt, a, b, c, keepStates, chunk));
         // Then the gradients of u, Δ, A, B and C agree
         string[] names = ["u", "dt", "A", "B", "C"];
         for (int i = 0; i < names.Length; i++) TensorAssert.Close(seq[i], chk[i], GradAtol, $"grad {names[i]}");
     }
 }
 
-/// <summary>Tests that flip <see cref="SelectiveScan.UseSequential"/>, a process-wide switch, run alone.</summary>
+/// <summary>Tests that set <see cref="SelectiveScan.UseSequential"/> or <see cref="SelectiveScan.ChunkSize"/>, process-wide, run alone.</summary>
 [CollectionDefinition(nameof(ScanSwitchCollection), DisableParallelization = true)]
 public sealed class ScanSwitchCollection;
 
@@ -143,12 +146,19 @@ public class SelectiveScanSwitchTests
         var ids = tensor(new long[] { 0, 0, 5, 17, 42, 9, 100, 63, 7, 1, 2, 3, 4, 119, 8, 11, 12, 13 }).view(2, 9);
         var mask = tensor(new long[] { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }).view(2, 9);
         var sites = HookFilter.Glob("*mixer.hook_ssm_states", "*mixer.hook_ssm_state", "*hook_resid_post");
-        // When it runs with the chunked scan and with the sequential one
-        using var chunked = model.RunWithCache(ids, sites, attentionMask: mask);
-        ActivationCache sequential;
-        try { SelectiveScan.UseSequential = true; sequential = model.RunWithCache(ids, sites, attentionMask: mask); }
-        finally { SelectiveScan.UseSequential = false; }
-        using var _ = sequential;
+        // When it runs with the chunked scan (chunks of 2, so the state crosses chunks) and with the sequential one
+        int chunk = SelectiveScan.ChunkSize;
+        ActivationCache chunked, sequential;
+        try
+        {
+            SelectiveScan.ChunkSize = 2;
+            chunked = model.RunWithCache(ids, sites, attentionMask: mask);
+            SelectiveScan.UseSequential = true;
+            sequential = model.RunWithCache(ids, sites, attentionMask: mask);
+        }
+        finally { (SelectiveScan.ChunkSize, SelectiveScan.UseSequential) = (chunk, false); }
+        using var c1 = chunked;
+        using var c2 = sequential;
         // Then logits and every cached tensor agree
         TensorAssert.Close(sequential.Logits!, chunked.Logits!, 1e-4, "logits");
         foreach (var name in sequential.Names) TensorAssert.Close(sequential[name], chunked[name], 1e-4, name);
