@@ -62,7 +62,7 @@ public static class SelectiveScan
     /// The chunked scan (arguments as <see cref="Run"/>; <paramref name="chunk"/> ≥ 1 positions per chunk). The sequence
     /// is padded with Δ = 0 to whole chunks; inside a chunk an odd–even associative scan (⌈log₂ chunk⌉ levels, each on
     /// half as many positions) computes every state at once; across chunks a short recurrence carries the chunk-end state
-    /// into the next chunk's first position. Tensors are at most one chunk long, which keeps them in cache on a CPU.
+    /// into the next chunk's first position. The working tensors are one chunk long, which keeps them in cache on a CPU.
     /// </summary>
     public static ScanResult RunChunked(Tensor u, Tensor dt, Tensor a, Tensor b, Tensor c, bool keepStates, int chunk)
     {
@@ -116,7 +116,7 @@ public static class SelectiveScan
         states.matmul(c.to(states.dtype).unsqueeze(-1)).squeeze(-1);                         // [batch, pos, d_inner]
 
     static Tensor[] Chunks(Tensor x, long k, long q, long extra) =>                           // [batch, pos, n] → k × [batch, q, n], zeros after the end
-        (extra == 0 ? x : nn.functional.pad(x, [0, 0, 0, extra])).view(x.shape[0], k, q, x.shape[2]).unbind(1);
+        (extra == 0 ? x : nn.functional.pad(x, [0, 0, 0, extra])).reshape(x.shape[0], k, q, x.shape[2]).unbind(1);
 
     static ScanResult Empty(long batch, long dInner, long dState, Device device, bool keepStates) => new(
         zeros(batch, 0, dInner, dtype: ScalarType.Float32, device: device),

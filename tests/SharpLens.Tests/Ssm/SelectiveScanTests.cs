@@ -60,6 +60,20 @@ public class SelectiveScanTests
     }
 
     [Fact]
+    public void Chunked_scan_takes_B_and_C_as_views_of_one_projection()
+    {
+        // Given B and C sliced from one projection, as MambaMixer does, at a length that needs no padding
+        var x = Random(2, 8, 11);
+        var dbc = cat([randn(2, 8, 3), x.B, x.C], -1);                                      // [batch, pos, 3 + 2·d_state]
+        var (b, c) = (dbc.narrow(-1, 3, DState), dbc.narrow(-1, 3 + DState, DState));
+        // Then the chunked scan equals the sequential one on the contiguous copies
+        var seq = SelectiveScan.RunSequential(x.U, x.Dt, x.A, x.B, x.C, keepStates: false);
+        var chk = SelectiveScan.RunChunked(x.U, x.Dt, x.A, b, c, keepStates: false, 4);
+        TensorAssert.Close(seq.Y, chk.Y, ScanAtol, "y");
+        TensorAssert.Close(seq.LastState, chk.LastState, ScanAtol, "last state");
+    }
+
+    [Fact]
     public void Empty_sequence_gives_empty_outputs_and_a_zero_state()
     {
         var x = Random(2, 0, 7);
