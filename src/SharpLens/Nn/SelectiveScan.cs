@@ -17,14 +17,22 @@ public sealed record ScanResult(Tensor Y, Tensor LastState, Tensor? States);
 /// </summary>
 public static class SelectiveScan
 {
-    /// <summary>
-    /// Chunk length of <see cref="Run"/>. On a CPU the associative scan's extra work (log₂ chunk levels) costs more than
-    /// it saves, so short chunks are fastest: 4 beat 8–64 for training at the bench shape (docs/benchmarks.md).
-    /// </summary>
-    public static int ChunkSize { get; set; } = 4;
+    static readonly AsyncLocal<int?> Chunk = new();
+    static readonly AsyncLocal<bool> Sequential = new();
 
-    /// <summary>Debugging switch: when true, <see cref="Run"/> uses the position-by-position reference scan.</summary>
-    public static bool UseSequential { get; set; }
+    /// <summary>
+    /// Chunk length of <see cref="Run"/> for the current flow (per async flow, like <see cref="Precision"/>). On a CPU the
+    /// associative scan's extra work (log₂ chunk levels) costs more than it saves, so short chunks are fastest: the
+    /// default 4 beat 8–64 for training at the bench shape (docs/benchmarks.md).
+    /// </summary>
+    public static int ChunkSize
+    {
+        get => Chunk.Value ?? 4;
+        set => Chunk.Value = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "chunk length must be at least 1");
+    }
+
+    /// <summary>Debugging switch for the current flow: when true, <see cref="Run"/> uses the position-by-position reference scan.</summary>
+    public static bool UseSequential { get => Sequential.Value; set => Sequential.Value = value; }
 
     /// <summary>The scan the model uses: <see cref="RunChunked"/> with <see cref="ChunkSize"/>, or <see cref="RunSequential"/> when <see cref="UseSequential"/>.</summary>
     /// <param name="u">[batch, pos, d_inner]</param>

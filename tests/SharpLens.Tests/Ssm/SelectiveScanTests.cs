@@ -83,6 +83,7 @@ public class SelectiveScanTests
         TensorAssert.Equal(seq.LastState, chk.LastState, "last state");
         TensorAssert.Equal(seq.States!, chk.States!, "states");
         Assert.Throws<ArgumentOutOfRangeException>(() => SelectiveScan.RunChunked(x.U, x.Dt, x.A, x.B, x.C, false, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SelectiveScan.ChunkSize = 0);
     }
 
     [Theory]
@@ -143,15 +144,7 @@ public class SelectiveScanTests
         string[] names = ["u", "dt", "A", "B", "C"];
         for (int i = 0; i < names.Length; i++) TensorAssert.Close(seq[i], chk[i], GradAtol, $"grad {names[i]}");
     }
-}
 
-/// <summary>Tests that set <see cref="SelectiveScan.UseSequential"/> or <see cref="SelectiveScan.ChunkSize"/>, process-wide, run alone.</summary>
-[CollectionDefinition(nameof(ScanSwitchCollection), DisableParallelization = true)]
-public sealed class ScanSwitchCollection;
-
-[Collection(nameof(ScanSwitchCollection))]
-public class SelectiveScanSwitchTests
-{
     [FixtureFact]
     public void Mamba_model_gives_the_same_logits_and_states_with_either_scan()
     {
@@ -160,7 +153,8 @@ public class SelectiveScanSwitchTests
         var ids = tensor(new long[] { 0, 0, 5, 17, 42, 9, 100, 63, 7, 1, 2, 3, 4, 119, 8, 11, 12, 13 }).view(2, 9);
         var mask = tensor(new long[] { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }).view(2, 9);
         var sites = HookFilter.Glob("*mixer.hook_ssm_states", "*mixer.hook_ssm_state", "*hook_resid_post");
-        // When it runs with the chunked scan (chunks of 2, so the state crosses chunks) and with the sequential one
+        // When it runs with the chunked scan (chunks of 2, so the state crosses chunks) and with the sequential one (both
+        // switches are per async flow, so tests running beside this one keep the defaults)
         int chunk = SelectiveScan.ChunkSize;
         ActivationCache chunked, sequential;
         try
