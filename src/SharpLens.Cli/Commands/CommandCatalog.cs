@@ -18,6 +18,7 @@ internal static class CommandCatalog
         yield return TokenizerCommand.Create();
         yield return ProbeCommand.Create();
         yield return ParensCommand.Create();
+        yield return ParensDynamicsCommand.Create();
         yield return LensCommand.Create();
         yield return AttributeCommand.Create();
         yield return PatchCommand.Create();

@@ -64,12 +64,13 @@ internal static class ParensCommand
         }
     }
 
-    static IReadOnlyList<int> Parse(Func<IReadOnlyList<int>> f)
+    internal static IReadOnlyList<int> Parse(Func<IReadOnlyList<int>> f)
     {
         try { return f(); } catch (FormatException e) { throw new UsageException("--depths: " + e.Message); }
     }
 
-    static ParensStudyResult RunWithProgress(Func<IProgress<StudyProgress>, ParensStudyResult> run)
+    /// <summary>Runs <paramref name="run"/> with Spectre progress bars, or one line per stage and quarter when the output is not a terminal.</summary>
+    internal static T RunWithProgress<T>(Func<IProgress<StudyProgress>, T> run) where T : class
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
@@ -82,7 +83,7 @@ internal static class ParensCommand
                 Console.WriteLine($"{p.Stage}: {p.Done}/{p.Total}");
             }));
         }
-        ParensStudyResult? result = null;
+        T? result = null;
         AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(ctx =>
             {

@@ -45,58 +45,22 @@ public static class ParensStudy
         ParensStudyOptions options, IProgress<StudyProgress>? progress = null, Func<int, string>? tokenText = null)
     {
         tokenText ??= id => id.ToString();
-        if (!model.Info.IsCausal) throw new NotSupportedException($"{model.Info.Architecture} is not a causal LM; the parens study predicts the next token");
-        var readout = model.Readout ?? throw new NotSupportedException($"{model.Info.Architecture} has no linear readout; the parens study needs final norm + unembedding");
+        var readout = Require(model, prompts.Concat(closedPrompts));
         var info = model.Info;
         int nl = info.NLayers, nh = info.NHeads;
-        foreach (var p in prompts.Concat(closedPrompts))
-            if (p.Ids.Any(i => i < 0 || i >= info.DVocab) || p.LabelId >= info.DVocab || p.CounterfactualId >= info.DVocab)
-                throw new InvalidDataException($"prompt {p.Example.Id}: token ids must lie in [0, {info.DVocab}) for this model; the tokenizer does not match the model's vocabulary");
         var seconds = new Dictionary<string, double>();
         var clock = Stopwatch.StartNew();
         void Lap(string stage) { seconds[stage] = Math.Round(clock.Elapsed.TotalSeconds, 2); clock.Restart(); }
 
         // 1–4: one pass per batch over the main prompts, caching the last position of the study hooks.
-        var outcomes = new List<PromptOutcome>(); var lens = new List<LensPoint>(); var dla = new List<DlaPrompt>();
-        var roles = new List<RoleAttentionPrompt>(); var viewer = new List<(PreparedPrompt P, float[][][] Rows)>();
         var viewerIds = prompts.GroupBy(p => p.Depth).SelectMany(g => g.Take(options.ViewerPerDepth)).Select(p => p.Example.Id).ToHashSet();
-        var hooks = ParensMeasures.StudyHooks(model);
-        var chunks = PromptBatch.Chunks(prompts, options.Batch).ToList();
-        for (int i = 0; i < chunks.Count; i++)
-        {
-            progress?.Report(new StudyProgress("study pass", i, chunks.Count));
-            using var batch = PromptBatch.Of(chunks[i]);
-            using var cache = LastPositionCache.Run(model, batch, hooks);
-            outcomes.AddRange(ParensMeasures.Outcomes(cache, batch));
-            lens.AddRange(ParensMeasures.LogitLens(cache, readout, nl, batch));
-            dla.AddRange(ParensMeasures.Attribution(cache, readout, nl, batch));
-            var rows = ParensMeasures.AttentionRows(cache, nl, batch);
-            roles.AddRange(ParensMeasures.ByRole(rows, batch));
-            for (int b = 0; b < batch.Prompts.Count; b++) if (viewerIds.Contains(batch.Prompts[b].Example.Id)) viewer.Add((batch.Prompts[b], rows[b]));
-        }
-        progress?.Report(new StudyProgress("study pass", chunks.Count, chunks.Count));
+        var main = MeasureMain(model, readout, prompts, options.Batch, attention: true, viewerIds, progress);
+        var (outcomes, lens, dla, roles, viewer) = (main.Outcomes, main.Lens, main.Dla, main.Roles, main.Viewer);
         Lap("study pass");
 
         // 5: counting heads on the already-closed variant.
-        var parenDepths = options.Depths.OrderBy(d => d).ToList();
-        var parenIds = parenDepths.Select(d => closedPrompts.Where(p => p.Depth == d).GroupBy(p => p.LabelId).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault(-1)).ToList();
-        var headParens = new List<HeadParenPrompt>();
-        var closedOutcomes = new List<PromptOutcome>();
-        if (parenIds.All(id => id >= 0) && closedPrompts.Count > 0)
-        {
-            var closedHooks = new List<HookName> { HookName.LnFinalScale };
-            for (int l = 0; l < nl; l++) { closedHooks.Add(HookName.Result(l)); closedHooks.Add(HookName.Pattern(l)); }
-            var cchunks = PromptBatch.Chunks(closedPrompts, options.Batch).ToList();
-            for (int i = 0; i < cchunks.Count; i++)
-            {
-                progress?.Report(new StudyProgress("counting heads", i, cchunks.Count));
-                using var batch = PromptBatch.Of(cchunks[i]);
-                using var cache = LastPositionCache.Run(model, batch, closedHooks);
-                closedOutcomes.AddRange(ParensMeasures.Outcomes(cache, batch));
-                headParens.AddRange(ParensMeasures.HeadParens(cache, readout, nl, batch, parenIds));
-            }
-            progress?.Report(new StudyProgress("counting heads", cchunks.Count, cchunks.Count));
-        }
+        var counting = MeasureCounting(model, readout, closedPrompts, options.Depths, options.Batch, progress);
+        var (parenDepths, parenIds, headParens, closedOutcomes) = (counting.ParenDepths, counting.ParenIds, counting.HeadParens, counting.ClosedOutcomes);
         Lap("counting heads");
 
         // 6: ablations on the first AblationN prompts of each depth; means from caches of those prompts.
@@ -134,17 +98,10 @@ public static class ParensStudy
         var accuracy = ParensSummaries.Accuracy(outcomes.Concat(closedOutcomes));
         var firstTop1 = ParensSummaries.FirstTop1(lens, lensRows);
         var dlaLayers = ParensSummaries.DlaLayers(dla, nl);
-        var counting = ParensSummaries.CountingHeads(headParens, parenDepths);
+        var countingHeads = ParensSummaries.CountingHeads(headParens, parenDepths);
         var ablation = ParensSummaries.Ablation(clean, runs);
         var predicted = outcomes.ToDictionary(o => o.Id, o => o.PredictedId);
-        var notes = new List<string>();
-        if (prompts.Any(p => !p.LabelSingleToken)) notes.Add("some label runs are split by this tokenizer; their label is the first token of the run");
-        if (prompts.Any(p => !p.PromptIsPrefix)) notes.Add("some prompts' tokens are not a prefix of prompt+label's tokens; those prompts were cut at the last token ending inside the prompt");
-        if (prompts.Any(p => p.CounterfactualKind != "one more )")) notes.Add("for some depths one more ')' is not a single token; their counterfactual is one fewer ')' where that is a single token (see the label table)");
-        foreach (var d in options.Depths)
-            if (prompts.Count(p => p.Depth == d) is var have && have < options.N) notes.Add($"depth {d}: {have} prompts found, {options.N} requested");
-        if (closedPrompts.Any(p => !p.PromptIsPrefix))
-            notes.Add("this tokenizer writes the already-closed parens and the label as one merged run when they are tokenized together, so an already-closed prompt (its own ')' tokens, then a separate label token) is a token sequence the tokenizer does not produce for that text; read the closed-variant accuracy with that in mind");
+        var notes = PromptNotes(prompts, closedPrompts, options);
         if (ablationPrompts.Count < prompts.Count) notes.Add($"ablations use the first {options.AblationN} prompts of each depth ({ablationPrompts.Count} prompts)");
         var result = new ParensStudyResult
         {
@@ -155,11 +112,95 @@ public static class ParensStudy
             Accuracy = accuracy, LogitLens = lensRows, FirstTop1 = firstTop1,
             DlaSummary = ParensSummaries.DlaSummaries(dla), DlaLayers = dlaLayers, DlaHeads = dlaHeads,
             AttentionByRole = ParensSummaries.RoleAttention(roles, dlaHeads, options.TopHeads),
-            CountingHeads = counting, Ablation = ablation,
+            CountingHeads = countingHeads, Ablation = ablation,
             Viewer = viewer.OrderBy(v => v.P.Depth).Select(v => new ViewerPrompt(v.P.Example.Id, v.P.Depth, v.P.LabelToken,
                 predicted.TryGetValue(v.P.Example.Id, out var pid) ? $"{tokenText(pid)} ({pid})" : "", v.P.Texts, v.P.Roles.Select(r => r.ToString()).ToList(), v.Rows)).ToList(),
             Claims = [], Notes = notes,
         };
         return result with { Claims = ParensClaims.Compare(result) };
+    }
+
+    /// <summary>What the tokenizer did to the prompts that a reader must know (split labels, cut prompts, fallback counterfactuals, short depths).</summary>
+    internal static List<string> PromptNotes(IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<PreparedPrompt> closedPrompts, ParensStudyOptions options)
+    {
+        var notes = new List<string>();
+        if (prompts.Any(p => !p.LabelSingleToken)) notes.Add("some label runs are split by this tokenizer; their label is the first token of the run");
+        if (prompts.Any(p => !p.PromptIsPrefix)) notes.Add("some prompts' tokens are not a prefix of prompt+label's tokens; those prompts were cut at the last token ending inside the prompt");
+        if (prompts.Any(p => p.CounterfactualKind != "one more )")) notes.Add("for some depths one more ')' is not a single token; their counterfactual is one fewer ')' where that is a single token (see the label table)");
+        foreach (var d in options.Depths)
+            if (prompts.Count(p => p.Depth == d) is var have && have < options.N) notes.Add($"depth {d}: {have} prompts found, {options.N} requested");
+        if (closedPrompts.Any(p => !p.PromptIsPrefix))
+            notes.Add("this tokenizer writes the already-closed parens and the label as one merged run when they are tokenized together, so an already-closed prompt (its own ')' tokens, then a separate label token) is a token sequence the tokenizer does not produce for that text; read the closed-variant accuracy with that in mind");
+        return notes;
+    }
+
+    /// <summary>Checks that the study can run on <paramref name="model"/> with these prompts; returns its readout.</summary>
+    internal static Readout Require(HookedModel model, IEnumerable<PreparedPrompt> prompts)
+    {
+        if (!model.Info.IsCausal) throw new NotSupportedException($"{model.Info.Architecture} is not a causal LM; the parens study predicts the next token");
+        var readout = model.Readout ?? throw new NotSupportedException($"{model.Info.Architecture} has no linear readout; the parens study needs final norm + unembedding");
+        int vocab = model.Info.DVocab;
+        foreach (var p in prompts)
+            if (p.Ids.Any(i => i < 0 || i >= vocab) || p.LabelId >= vocab || p.CounterfactualId >= vocab)
+                throw new InvalidDataException($"prompt {p.Example.Id}: token ids must lie in [0, {vocab}) for this model; the tokenizer does not match the model's vocabulary");
+        return readout;
+    }
+
+    /// <summary>Per-prompt records of the main pass (stages 1–4); <see cref="Viewer"/> holds the attention rows of the viewer's prompts.</summary>
+    internal sealed record MainMeasures(List<PromptOutcome> Outcomes, List<LensPoint> Lens, List<DlaPrompt> Dla, List<RoleAttentionPrompt> Roles,
+        List<(PreparedPrompt P, float[][][] Rows)> Viewer);
+
+    /// <summary>One cached pass per batch over the main prompts: outcomes, logit lens, attribution and (with <paramref name="attention"/>) attention by role.</summary>
+    internal static MainMeasures MeasureMain(HookedModel model, Readout readout, IReadOnlyList<PreparedPrompt> prompts, int batchSize, bool attention,
+        IReadOnlySet<string> viewerIds, IProgress<StudyProgress>? progress)
+    {
+        int nl = model.Info.NLayers;
+        var m = new MainMeasures([], [], [], [], []);
+        var hooks = ParensMeasures.StudyHooks(model);
+        var chunks = PromptBatch.Chunks(prompts, batchSize).ToList();
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            progress?.Report(new StudyProgress("study pass", i, chunks.Count));
+            using var batch = PromptBatch.Of(chunks[i]);
+            using var cache = LastPositionCache.Run(model, batch, hooks);
+            m.Outcomes.AddRange(ParensMeasures.Outcomes(cache, batch));
+            m.Lens.AddRange(ParensMeasures.LogitLens(cache, readout, nl, batch));
+            m.Dla.AddRange(ParensMeasures.Attribution(cache, readout, nl, batch));
+            if (!attention) continue;
+            var rows = ParensMeasures.AttentionRows(cache, nl, batch);
+            m.Roles.AddRange(ParensMeasures.ByRole(rows, batch));
+            for (int b = 0; b < batch.Prompts.Count; b++) if (viewerIds.Contains(batch.Prompts[b].Example.Id)) m.Viewer.Add((batch.Prompts[b], rows[b]));
+        }
+        progress?.Report(new StudyProgress("study pass", chunks.Count, chunks.Count));
+        return m;
+    }
+
+    /// <summary>
+    /// Head projections on the already-closed prompts (stage 5). <see cref="ParenIds"/>[i] is the label token of depth
+    /// <see cref="ParenDepths"/>[i] (−1 when no closed prompt has that depth; then nothing is measured).
+    /// </summary>
+    internal sealed record CountingMeasures(IReadOnlyList<int> ParenDepths, IReadOnlyList<int> ParenIds, List<HeadParenPrompt> HeadParens, List<PromptOutcome> ClosedOutcomes);
+
+    internal static CountingMeasures MeasureCounting(HookedModel model, Readout readout, IReadOnlyList<PreparedPrompt> closedPrompts, IReadOnlyList<int> depths,
+        int batchSize, IProgress<StudyProgress>? progress)
+    {
+        int nl = model.Info.NLayers;
+        var parenDepths = depths.OrderBy(d => d).ToList();
+        var parenIds = parenDepths.Select(d => closedPrompts.Where(p => p.Depth == d).GroupBy(p => p.LabelId).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault(-1)).ToList();
+        var m = new CountingMeasures(parenDepths, parenIds, [], []);
+        if (!parenIds.All(id => id >= 0) || closedPrompts.Count == 0) return m;
+        var closedHooks = new List<HookName> { HookName.LnFinalScale };
+        for (int l = 0; l < nl; l++) { closedHooks.Add(HookName.Result(l)); closedHooks.Add(HookName.Pattern(l)); }
+        var chunks = PromptBatch.Chunks(closedPrompts, batchSize).ToList();
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            progress?.Report(new StudyProgress("counting heads", i, chunks.Count));
+            using var batch = PromptBatch.Of(chunks[i]);
+            using var cache = LastPositionCache.Run(model, batch, closedHooks);
+            m.ClosedOutcomes.AddRange(ParensMeasures.Outcomes(cache, batch));
+            m.HeadParens.AddRange(ParensMeasures.HeadParens(cache, readout, nl, batch, parenIds));
+        }
+        progress?.Report(new StudyProgress("counting heads", chunks.Count, chunks.Count));
+        return m;
     }
 }
