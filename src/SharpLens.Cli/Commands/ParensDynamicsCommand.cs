@@ -22,11 +22,11 @@ internal static class ParensDynamicsCommand
         var outDir = new Option<string>("--out") { Description = "report folder (report.html, results.json, CSVs)", Required = true };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer folder when the checkpoints hold none (default: the first checkpoint)" };
         var depths = new Option<string>("--depths") { Description = "missing closing parens, e.g. 1-4 or 1,3", DefaultValueFactory = _ => "1-4" };
-        var n = new Option<int>("--n") { Description = "prompts per depth (the same prompts at every step)", DefaultValueFactory = _ => 60 };
+        var n = new Option<int>("--n") { Description = "prompts per depth (the same prompts at every step)", DefaultValueFactory = _ => 100 };
         var dataset = new Option<string>("--dataset") { Description = "template | mined | FILE.jsonl (from `sharplens data parens`)", DefaultValueFactory = _ => "template" };
         var source = new Option<string?>("--source") { Description = "--dataset mined: folder of source files" };
         var seed = new Option<long>("--seed") { Description = "dataset seed", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch") { Description = "prompts per forward pass", DefaultValueFactory = _ => 16 };
+        var batch = new Option<int>("--batch") { Description = "prompts per forward pass (caches keep the last position only)", DefaultValueFactory = _ => 64 };
         var topK = new Option<int>("--top-k") { Description = "size of the top counting-head set compared across steps", DefaultValueFactory = _ => 5 };
         var dtype = CliCommon.DTypeOption();
         var cmd = new Command("parens-dynamics", "The closing-parenthesis study across training: accuracy, logit lens, attention vs MLP attribution and counting heads per checkpoint → one HTML section + JSON/CSV.")

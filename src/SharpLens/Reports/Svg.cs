@@ -68,18 +68,33 @@ public static class Svg
         {
             var ser = series[s];
             var idx = Enumerable.Range(0, ser.Values.Count).Where(i => !double.IsNaN(ser.Values[i])).ToList();
-            if (ser.Lo is not null && ser.Hi is not null && idx.Count > 1)
+            foreach (var run in Runs(idx))                                                   // a NaN breaks the line: no value is drawn between its neighbours
             {
-                var band = idx.Select(i => $"{F(X(i))},{F(Y(ser.Hi[i]))}").Concat(idx.AsEnumerable().Reverse().Select(i => $"{F(X(i))},{F(Y(ser.Lo[i]))}"));
-                sb.Append($"<polygon points=\"{string.Join(" ", band)}\" fill=\"{Color(s)}\" fill-opacity=\"0.15\" stroke=\"none\"/>");
+                if (ser.Lo is not null && ser.Hi is not null)
+                {
+                    var band = run.Select(i => $"{F(X(i))},{F(Y(ser.Hi[i]))}").Concat(run.AsEnumerable().Reverse().Select(i => $"{F(X(i))},{F(Y(ser.Lo[i]))}"));
+                    sb.Append($"<polygon points=\"{string.Join(" ", band)}\" fill=\"{Color(s)}\" fill-opacity=\"0.15\" stroke=\"none\"/>");
+                }
+                sb.Append($"<polyline points=\"{string.Join(" ", run.Select(i => $"{F(X(i))},{F(Y(ser.Values[i]))}"))}\" fill=\"none\" stroke=\"{Color(s)}\" stroke-width=\"1.8\"/>");
             }
-            if (idx.Count > 1) sb.Append($"<polyline points=\"{string.Join(" ", idx.Select(i => $"{F(X(i))},{F(Y(ser.Values[i]))}"))}\" fill=\"none\" stroke=\"{Color(s)}\" stroke-width=\"1.8\"/>");
             foreach (var i in idx)
                 sb.Append($"<circle cx=\"{F(X(i))}\" cy=\"{F(Y(ser.Values[i]))}\" r=\"2.5\" fill=\"{Color(s)}\"><title>{E(ser.Name)} @ {E(x[i])}: {Num(ser.Values[i])}</title></circle>");
         }
         XLabels(sb, x, X);
         Legend(sb, series.Select(s => s.Name).ToList());
         return sb.Append("</svg>").ToString();
+    }
+
+    /// <summary>Runs of consecutive indices with at least two points (a lone point is drawn as its circle only).</summary>
+    static IEnumerable<List<int>> Runs(List<int> idx)
+    {
+        var run = new List<int>();
+        foreach (var i in idx)
+        {
+            if (run.Count > 0 && i != run[^1] + 1) { if (run.Count > 1) yield return run; run = []; }
+            run.Add(i);
+        }
+        if (run.Count > 1) yield return run;
     }
 
     /// <summary>Grouped (side-by-side) or stacked bars over categories.</summary>

@@ -126,6 +126,11 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["parens-zero-n"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--n", "0"], "--n must be in [1, 1000000], found 0"),
         ["parens-out-is-file"] = (["parens", "--model", "{D}/x", "--out", "{D}/a-file"], "--out expects a folder, found a file"),
         ["parens-missing-model"] = (["parens", "--model", "{D}/nowhere", "--out", "{O}"], "model folder not found"),
+        ["parens-dynamics-no-checkpoints"] = (["parens-dynamics", "--checkpoints", "--out", "{O}"], "expected at least one checkpoint folder, found an empty list"),
+        ["parens-dynamics-missing-folder"] = (["parens-dynamics", "--checkpoints", "{D}/nowhere", "--out", "{O}"], "checkpoint folder not found"),
+        ["parens-dynamics-not-a-model"] = (["parens-dynamics", "--checkpoints", "{D}/no-config", "--out", "{O}"], "expected a model folder named step_N"),
+        ["parens-dynamics-no-step-in-name"] = (["parens-dynamics", "--checkpoints", "{D}/no-weights", "--out", "{O}"], "expected the folder name step_N"),
+        ["parens-dynamics-zero-top-k"] = (["parens-dynamics", "--checkpoints", "{D}/no-config", "--out", "{O}", "--top-k", "0"], "--top-k must be in [1, 4096], found 0"),
         ["train-bad-objective"] = (["train", "--corpus", "{D}/corpus-none", "--tokenizer", "{D}/tok-ok", "--out", "{O}", "--objective", "gan"], "--objective must be clm or mlm, found 'gan'"),
         ["finetune-absurd-seq-len"] = (["finetune", "--task", "type-kind", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}", "--seq-len", "100000000"], "--seq-len must be in [2, 8192], found 100000000"),
         ["finetune-zero-batch"] = (["finetune", "--task", "type-kind", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}", "--batch", "0"], "--batch must be in [1, 4096], found 0"),
@@ -147,7 +152,7 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
     public static TheoryData<string> ModelNames() => new(ModelCases.Keys);
 
     /// <summary>The commands this table was written for; commands added since are covered by ErrorPathTests until they get rows.</summary>
-    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens"];
+    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens", "parens-dynamics"];
 
     [Fact]
     public void The_table_has_at_least_60_cases_across_the_commands()

@@ -5,7 +5,7 @@ namespace SharpLens.Analysis.Parens;
 public sealed record ParensDynamicsOptions
 {
     /// <summary>Depths, prompts per depth, dataset, seed, batch and already-closed range; ablation and viewer options are not used.</summary>
-    public ParensStudyOptions Study { get; init; } = new() { N = 60 };
+    public ParensStudyOptions Study { get; init; } = new() { N = 100, Batch = 64 };
     /// <summary>Size of the top counting-head set compared across steps.</summary>
     public int TopK { get; init; } = 5;
 }
