@@ -14,30 +14,19 @@ internal static class ParensCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Hugging Face checkpoint folder (with its tokenizer)", Required = true };
-        var outDir = new Option<string>("--out") { Description = "report folder (report.html, results.json, CSVs)", Required = true };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer folder when it is not the model folder" };
-        var depths = new Option<string>("--depths") { Description = "missing closing parens, e.g. 1-4 or 1,3", DefaultValueFactory = _ => "1-4" };
-        var n = new Option<int>("--n") { Description = "prompts per depth", DefaultValueFactory = _ => 150 };
-        var dataset = new Option<string>("--dataset") { Description = "template | mined | FILE.jsonl (from `sharplens data parens`)", DefaultValueFactory = _ => "template" };
-        var source = new Option<string?>("--source") { Description = "--dataset mined: folder of source files" };
-        var seed = new Option<long>("--seed") { Description = "dataset seed", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch") { Description = "prompts per forward pass", DefaultValueFactory = _ => 16 };
+        var shared = new PromptOptions(n: 150, batch: 16, tokenizer: "tokenizer folder when it is not the model folder");
         var ablationN = new Option<int>("--ablation-n") { Description = "prompts per depth for the ablations (one forward per head/layer and mode)", DefaultValueFactory = _ => 20 };
         var dtype = CliCommon.DTypeOption();
-        var cmd = new Command("parens", "The closing-parenthesis study: accuracy, logit lens, attribution, attention, counting heads, ablation → one HTML report + JSON/CSV.")
-            { model, outDir, tokenizer, depths, n, dataset, source, dtype, seed, batch, ablationN };
+        var cmd = new Command("parens", "The closing-parenthesis study: accuracy, logit lens, attribution, attention, counting heads, ablation → one HTML report + JSON/CSV.") { model };
+        foreach (var o in shared.All) cmd.Options.Add(o);
+        cmd.Options.Add(dtype);
+        cmd.Options.Add(ablationN);
         cmd.SetAction(r =>
         {
-            var options = new ParensStudyOptions
-            {
-                Depths = Parse(() => ParensDataset.ParseDepths(r.GetValue(depths)!)), N = CliCommon.InRange(r.GetValue(n), 1, SplitSizes.MaxTotal, "--n"),
-                Dataset = r.GetValue(dataset)!, Source = r.GetValue(source), Seed = r.GetValue(seed),
-                Batch = CliCommon.InRange(r.GetValue(batch), 1, 4096, "--batch"), AblationN = CliCommon.InRange(r.GetValue(ablationN), 1, SplitSizes.MaxTotal, "--ablation-n"),
-            };
+            var options = shared.Read(r) with { AblationN = CliCommon.InRange(r.GetValue(ablationN), 1, SplitSizes.MaxTotal, "--ablation-n") };
             var modelDir = r.GetValue(model)!;
-            var tokDir = r.GetValue(tokenizer) ?? modelDir;
-            var output = Path.GetFullPath(r.GetValue(outDir)!);
-            CliCommon.OutputFolder(output, "--out");
+            var tokDir = r.GetValue(shared.Tokenizer) ?? modelDir;
+            var output = Path.GetFullPath(CliCommon.OutputFolder(r.GetValue(shared.Out)!, "--out"));
             using var m = CliCommon.LoadModel(modelDir, r.GetValue(dtype)!);
             var tok = LoadTokenizer(tokDir);
             if (tok.VocabSize > m.Info.DVocab) throw new UsageException($"tokenizer in {tokDir} has {tok.VocabSize} ids but the model's vocabulary has {m.Info.DVocab}");
@@ -64,9 +53,29 @@ internal static class ParensCommand
         }
     }
 
-    internal static IReadOnlyList<int> Parse(Func<IReadOnlyList<int>> f)
+    /// <summary>The report folder and prompt options `parens` and `parens-dynamics` share (same names, meanings and limits).</summary>
+    internal sealed class PromptOptions(int n, int batch, string tokenizer)
     {
-        try { return f(); } catch (FormatException e) { throw new UsageException("--depths: " + e.Message); }
+        public Option<string> Out { get; } = new("--out") { Description = "report folder (report.html, results.json, CSVs)", Required = true };
+        public Option<string?> Tokenizer { get; } = new("--tokenizer") { Description = tokenizer };
+        public Option<string> Depths { get; } = new("--depths") { Description = "missing closing parens, e.g. 1-4 or 1,3", DefaultValueFactory = _ => "1-4" };
+        public Option<int> N { get; } = new("--n") { Description = "prompts per depth", DefaultValueFactory = _ => n };
+        public Option<string> Dataset { get; } = new("--dataset") { Description = "template | mined | FILE.jsonl (from `sharplens data parens`)", DefaultValueFactory = _ => "template" };
+        public Option<string?> Source { get; } = new("--source") { Description = "--dataset mined: folder of source files" };
+        public Option<long> Seed { get; } = new("--seed") { Description = "dataset seed", DefaultValueFactory = _ => 0 };
+        public Option<int> Batch { get; } = new("--batch") { Description = "prompts per forward pass (caches keep the last position only)", DefaultValueFactory = _ => batch };
+        public IEnumerable<Option> All => [Out, Tokenizer, Depths, N, Dataset, Source, Seed, Batch];
+
+        public ParensStudyOptions Read(ParseResult r)
+        {
+            IReadOnlyList<int> depths;
+            try { depths = ParensDataset.ParseDepths(r.GetValue(Depths)!); } catch (FormatException e) { throw new UsageException("--depths: " + e.Message); }
+            return new ParensStudyOptions
+            {
+                Depths = depths, N = CliCommon.InRange(r.GetValue(N), 1, SplitSizes.MaxTotal, "--n"), Dataset = r.GetValue(Dataset)!, Source = r.GetValue(Source),
+                Seed = r.GetValue(Seed), Batch = CliCommon.InRange(r.GetValue(Batch), 1, 4096, "--batch"),
+            };
+        }
     }
 
     /// <summary>Runs <paramref name="run"/> with Spectre progress bars, or one line per stage and quarter when the output is not a terminal.</summary>

@@ -2,7 +2,6 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpLens.Analysis.Parens;
-using SharpLens.Code.Datasets;
 using SharpLens.Loading;
 using SharpLens.Reports;
 using Spectre.Console;
@@ -19,33 +18,21 @@ internal static class ParensDynamicsCommand
             // zero values parse, so an empty list reaches the one error the library gives for it (instead of swallowing the next option)
             Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.ZeroOrMore,
         };
-        var outDir = new Option<string>("--out") { Description = "report folder (report.html, results.json, CSVs)", Required = true };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer folder when the checkpoints hold none (default: the first checkpoint)" };
-        var depths = new Option<string>("--depths") { Description = "missing closing parens, e.g. 1-4 or 1,3", DefaultValueFactory = _ => "1-4" };
-        var n = new Option<int>("--n") { Description = "prompts per depth (the same prompts at every step)", DefaultValueFactory = _ => 100 };
-        var dataset = new Option<string>("--dataset") { Description = "template | mined | FILE.jsonl (from `sharplens data parens`)", DefaultValueFactory = _ => "template" };
-        var source = new Option<string?>("--source") { Description = "--dataset mined: folder of source files" };
-        var seed = new Option<long>("--seed") { Description = "dataset seed", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch") { Description = "prompts per forward pass (caches keep the last position only)", DefaultValueFactory = _ => 64 };
+        var prompts = new ParensCommand.PromptOptions(n: 100, batch: 64, tokenizer: "tokenizer folder when the checkpoints hold none (default: the first checkpoint)");
         var topK = new Option<int>("--top-k") { Description = "size of the top counting-head set compared across steps", DefaultValueFactory = _ => 5 };
         var dtype = CliCommon.DTypeOption();
-        var cmd = new Command("parens-dynamics", "The closing-parenthesis study across training: accuracy, logit lens, attention vs MLP attribution and counting heads per checkpoint → one HTML section + JSON/CSV.")
-            { checkpoints, outDir, tokenizer, depths, n, dataset, source, seed, batch, topK, dtype };
+        var cmd = new Command("parens-dynamics", "The closing-parenthesis study across training: accuracy, logit lens, attention vs MLP attribution and counting heads per checkpoint (the same prompts at every step) → one HTML section + JSON/CSV.")
+            { checkpoints };
+        foreach (var o in prompts.All) cmd.Options.Add(o);
+        cmd.Options.Add(topK);
+        cmd.Options.Add(dtype);
         cmd.SetAction(r =>
         {
-            var options = new ParensDynamicsOptions
-            {
-                Study = new ParensStudyOptions
-                {
-                    Depths = ParensCommand.Parse(() => ParensDataset.ParseDepths(r.GetValue(depths)!)), N = CliCommon.InRange(r.GetValue(n), 1, SplitSizes.MaxTotal, "--n"),
-                    Dataset = r.GetValue(dataset)!, Source = r.GetValue(source), Seed = r.GetValue(seed), Batch = CliCommon.InRange(r.GetValue(batch), 1, 4096, "--batch"),
-                },
-                TopK = CliCommon.InRange(r.GetValue(topK), 1, 4096, "--top-k"),
-            };
+            var options = new ParensDynamicsOptions { Study = prompts.Read(r), TopK = CliCommon.InRange(r.GetValue(topK), 1, 4096, "--top-k") };
             var load = new LoadOptions { DType = CliCommon.ParseDType(r.GetValue(dtype)!) };
-            var output = Path.GetFullPath(CliCommon.OutputFolder(r.GetValue(outDir)!, "--out"));
+            var output = Path.GetFullPath(CliCommon.OutputFolder(r.GetValue(prompts.Out)!, "--out"));
             var series = CheckpointSeries.Discover(r.GetValue(checkpoints) ?? []);
-            var tok = ParensCommand.LoadTokenizer(r.GetValue(tokenizer) ?? series[0].Directory);
+            var tok = ParensCommand.LoadTokenizer(r.GetValue(prompts.Tokenizer) ?? series[0].Directory);
             Console.WriteLine($"{series.Count} checkpoints: steps {string.Join(", ", series.Select(c => c.Step))}");
 
             var result = ParensCommand.RunWithProgress(progress => ParensDynamics.Run(series, tok, options, load, progress));

@@ -31,12 +31,7 @@ public static class ParensStudy
         if (!model.Info.IsCausal) throw new NotSupportedException($"{model.Info.Architecture} is not a causal LM; the paren accuracy scores the next token");
         var prompts = ParensPrompts.Prepare(tokenizer, ParensData.Load("template", depths, perDepth, seed));
         var outcomes = new List<PromptOutcome>();
-        foreach (var chunk in PromptBatch.Chunks(prompts, batch))
-        {
-            using var b = PromptBatch.Of(chunk);
-            using var cache = LastPositionCache.Run(model, b, []);
-            outcomes.AddRange(ParensMeasures.Outcomes(cache, b));
-        }
+        Passes(model, prompts, batch, [], "accuracy", null, (b, cache) => outcomes.AddRange(ParensMeasures.Outcomes(cache, b)));
         return ParensSummaries.Accuracy(outcomes);
     }
 
@@ -156,22 +151,16 @@ public static class ParensStudy
     {
         int nl = model.Info.NLayers;
         var m = new MainMeasures([], [], [], [], []);
-        var hooks = ParensMeasures.StudyHooks(model);
-        var chunks = PromptBatch.Chunks(prompts, batchSize).ToList();
-        for (int i = 0; i < chunks.Count; i++)
+        Passes(model, prompts, batchSize, ParensMeasures.StudyHooks(model), "study pass", progress, (batch, cache) =>
         {
-            progress?.Report(new StudyProgress("study pass", i, chunks.Count));
-            using var batch = PromptBatch.Of(chunks[i]);
-            using var cache = LastPositionCache.Run(model, batch, hooks);
             m.Outcomes.AddRange(ParensMeasures.Outcomes(cache, batch));
             m.Lens.AddRange(ParensMeasures.LogitLens(cache, readout, nl, batch));
             m.Dla.AddRange(ParensMeasures.Attribution(cache, readout, nl, batch));
-            if (!attention) continue;
+            if (!attention) return;
             var rows = ParensMeasures.AttentionRows(cache, nl, batch);
             m.Roles.AddRange(ParensMeasures.ByRole(rows, batch));
             for (int b = 0; b < batch.Prompts.Count; b++) if (viewerIds.Contains(batch.Prompts[b].Example.Id)) m.Viewer.Add((batch.Prompts[b], rows[b]));
-        }
-        progress?.Report(new StudyProgress("study pass", chunks.Count, chunks.Count));
+        });
         return m;
     }
 
@@ -191,16 +180,26 @@ public static class ParensStudy
         if (!parenIds.All(id => id >= 0) || closedPrompts.Count == 0) return m;
         var closedHooks = new List<HookName> { HookName.LnFinalScale };
         for (int l = 0; l < nl; l++) { closedHooks.Add(HookName.Result(l)); closedHooks.Add(HookName.Pattern(l)); }
-        var chunks = PromptBatch.Chunks(closedPrompts, batchSize).ToList();
-        for (int i = 0; i < chunks.Count; i++)
+        Passes(model, closedPrompts, batchSize, closedHooks, "counting heads", progress, (batch, cache) =>
         {
-            progress?.Report(new StudyProgress("counting heads", i, chunks.Count));
-            using var batch = PromptBatch.Of(chunks[i]);
-            using var cache = LastPositionCache.Run(model, batch, closedHooks);
             m.ClosedOutcomes.AddRange(ParensMeasures.Outcomes(cache, batch));
             m.HeadParens.AddRange(ParensMeasures.HeadParens(cache, readout, nl, batch, parenIds));
-        }
-        progress?.Report(new StudyProgress("counting heads", chunks.Count, chunks.Count));
+        });
         return m;
+    }
+
+    /// <summary>One last-position cached pass per batch of <paramref name="prompts"/>, handed to <paramref name="measure"/>, with progress under <paramref name="stage"/>.</summary>
+    static void Passes(HookedModel model, IReadOnlyList<PreparedPrompt> prompts, int batchSize, IReadOnlyList<HookName> hooks, string stage,
+        IProgress<StudyProgress>? progress, Action<PromptBatch, LastPositionCache> measure)
+    {
+        var chunks = PromptBatch.Chunks(prompts, batchSize).ToList();
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            progress?.Report(new StudyProgress(stage, i, chunks.Count));
+            using var batch = PromptBatch.Of(chunks[i]);
+            using var cache = LastPositionCache.Run(model, batch, hooks);
+            measure(batch, cache);
+        }
+        progress?.Report(new StudyProgress(stage, chunks.Count, chunks.Count));
     }
 }
