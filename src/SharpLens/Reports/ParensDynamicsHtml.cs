@@ -49,9 +49,10 @@ public static class ParensDynamicsHtml
         var mean = depths.Select(d => new Series($"depth {d}", Over(steps, r.FirstTop1.Where(f => f.Depth == d), f => f.Step, f => f.MeanFirstLayer))).ToList();
         sb.Append("<h3>Logit lens: where the answer first ranks top-1</h3><p>Layer l = the residual stream after layer l (resid_post l); −1 = the embeddings. " +
             "A gap means no site ranks the answer top-1 for most prompts of that depth at that step.</p>");
-        sb.Append(Figure(Svg.Lines("first layer where most prompts rank the answer top-1", xs, first, "layer", -1, i.NLayers - 1),
+        double top = -1 + 4 * Math.Ceiling(i.NLayers / 4.0);                                 // the 5 grid lines fall on whole layers
+        sb.Append(Figure(Svg.Lines("first layer where most prompts rank the answer top-1", xs, first, "layer", -1, top),
             first.Sum(s => s.Values.Count(v => !double.IsNaN(v))) + 1, lensTable));
-        sb.Append(Figure(Svg.Lines("mean first top-1 layer per prompt (prompts that reach top-1)", xs, mean, "layer", -1, i.NLayers - 1),
+        sb.Append(Figure(Svg.Lines("mean first top-1 layer per prompt (prompts that reach top-1)", xs, mean, "layer", -1, top),
             mean.Sum(s => s.Values.Count(v => !double.IsNaN(v))) + 1, lensTable));
 
         var all = r.Attribution.Where(a => a.Depth == 0).ToList();

@@ -40,6 +40,7 @@ public static class ParensDynamics
             var stepProgress = progress is null ? null : new Prefixed(progress, $"step {step} ({i + 1}/{series.Count})");
             stepProgress?.Report(new StudyProgress("loading", 0, 1));
             using var model = ModelLoader.Load(dir, load);
+            stepProgress?.Report(new StudyProgress("loading", 1, 1));
             if (first is null) (first, dtype) = (model.Info, model.DType.ToString());
             else if (model.Info.Architecture != first.Architecture || model.Info.NLayers != first.NLayers || model.Info.NHeads != first.NHeads
                      || model.Info.DModel != first.DModel || model.Info.DVocab != first.DVocab)
