@@ -18,5 +18,6 @@ internal static class CommandCatalog
         yield return TokenizerCommand.Create();
         yield return ProbeCommand.Create();
         yield return ParensCommand.Create();
+        yield return SsmStudyCommand.Create();
     }
 }

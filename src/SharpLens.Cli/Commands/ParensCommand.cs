@@ -45,7 +45,7 @@ internal static class ParensCommand
             var prompts = ParensPrompts.Prepare(tok, examples);
             var closed = ParensPrompts.Prepare(tok, ParensData.Closed(options.Depths, options.N, options.Seed, options.MaxClosed));
 
-            var result = RunWithProgress(progress => ParensStudy.Run(m, prompts, closed, options, progress, id => tok.IdToToken(id) ?? id.ToString()));
+            var result = ProgressBars.Run(progress => ParensStudy.Run(m, prompts, closed, options, progress, id => tok.IdToToken(id) ?? id.ToString()));
             WriteAtomically(result, output);
             Summary.Print(result, output);
             return 0;
@@ -71,52 +71,8 @@ internal static class ParensCommand
     static int Positive(int v, string name) => v >= 1 ? v : throw new UsageException($"{name} must be ≥ 1, found {v}");
 
     /// <summary>Writes into a temporary sibling folder and moves the files in at the end, so a failure leaves no partial report.</summary>
-    static void WriteAtomically(ParensStudyResult result, string output)
-    {
-        var parent = Path.GetDirectoryName(output) ?? ".";
-        Directory.CreateDirectory(parent);
-        var tmp = Path.Combine(parent, "." + Path.GetFileName(output) + ".tmp-" + Guid.NewGuid().ToString("N")[..8]);
-        try
-        {
-            ParensReport.Write(result, tmp);
-            if (!Directory.Exists(output)) Directory.Move(tmp, output);
-            else foreach (var f in ParensReport.Files) File.Move(Path.Combine(tmp, f), Path.Combine(output, f), overwrite: true);
-        }
-        finally { if (Directory.Exists(tmp)) Directory.Delete(tmp, true); }
-    }
-
-    static ParensStudyResult RunWithProgress(Func<IProgress<StudyProgress>, ParensStudyResult> run)
-    {
-        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            string? last = null; int lastPct = -1;
-            return run(new SyncProgress(p =>
-            {
-                int pct = p.Total == 0 ? 100 : 100 * p.Done / p.Total;
-                if (p.Stage == last && pct / 25 == lastPct / 25) return;
-                last = p.Stage; lastPct = pct;
-                Console.WriteLine($"{p.Stage}: {p.Done}/{p.Total}");
-            }));
-        }
-        ParensStudyResult? result = null;
-        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(ctx =>
-            {
-                var tasks = new Dictionary<string, ProgressTask>();
-                result = run(new SyncProgress(p =>
-                {
-                    if (!tasks.TryGetValue(p.Stage, out var t)) tasks[p.Stage] = t = ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total));
-                    t.Value = p.Done;
-                }));
-            });
-        return result!;
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    sealed class SyncProgress(Action<StudyProgress> report) : IProgress<StudyProgress>
-    {
-        public void Report(StudyProgress value) => report(value);
-    }
+    static void WriteAtomically(ParensStudyResult result, string output) =>
+        ReportFolder.WriteAtomically(output, ParensReport.Files, tmp => ParensReport.Write(result, tmp));
 }
 
 /// <summary>The console summary (Spectre tables over the study's records).</summary>
