@@ -31,17 +31,20 @@ internal static class SsmStudyCommand
         var layers = new Option<string?>("--layers") { Description = "0-based layers to probe in every model instead of the paper mapping (3,4,6,8,10,11 of 12 scaled)" };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "truncate functions to this many tokens (default: each model's max positions)" };
         var batch = new Option<int>("--batch-size") { Description = "functions per forward pass", DefaultValueFactory = _ => 8 };
+        var linearSteps = new Option<int>("--linear-steps") { Description = "full-batch Adam steps of the linear probe", DefaultValueFactory = _ => new LinearProbeOptions().Steps };
         var seed = new Option<long>("--seed") { Description = "seed of the linear probe and k-means", DefaultValueFactory = _ => 0 };
         var kernelLength = new Option<int>("--kernel-length") { Description = "S4D kernel length L for the spectra (the paper: 4096)", DefaultValueFactory = _ => 4096 };
         var cache = new Option<string?>("--cache") { Description = "feature cache folder (default: OUT/feature-cache)" };
         var noCache = new Option<bool>("--no-cache") { Description = "extract features without reading or writing the cache" };
         var cmd = new Command("ssm-study", "The SSM-Interpret study end to end: probes per layer, S4D kernel spectra and shifts, the short-convolution fix, claims → HTML + JSON + CSV.");
-        foreach (var o in new Option[] { manifest, outDir, pairsDir, source, pairsSeed, tasks, probe, mode, perLabel, budget, exactLimit, layers, maxTokens, batch, seed, kernelLength, cache, noCache })
+        foreach (var o in new Option[] { manifest, outDir, pairsDir, source, pairsSeed, tasks, probe, mode, perLabel, budget, exactLimit, layers, maxTokens, batch, linearSteps, seed, kernelLength, cache, noCache })
             cmd.Options.Add(o);
         cmd.SetAction(parse => CliCommon.Guard(() =>
         {
             int k = parse.GetValue(perLabel), b = parse.GetValue(batch), sv = parse.GetValue(budget), kl = parse.GetValue(kernelLength);
-            if (k < 1 || b < 1 || sv < 1) throw new UsageException($"--clusters-per-label, --batch-size and --svm-budget must be ≥ 1, found {k}, {b}, {sv}");
+            int ls = parse.GetValue(linearSteps);
+            if (k < 1 || b < 1 || sv < 1 || ls < 1)
+                throw new UsageException($"--clusters-per-label, --batch-size, --svm-budget and --linear-steps must be ≥ 1, found {k}, {b}, {sv}, {ls}");
             if (kl < 2) throw new UsageException($"--kernel-length must be ≥ 2, found {kl}");
             if (parse.GetValue(maxTokens) is < 1) throw new UsageException($"--max-tokens must be ≥ 1, found {parse.GetValue(maxTokens)}");
             var output = Path.GetFullPath(parse.GetValue(outDir)!);
@@ -56,7 +59,7 @@ internal static class SsmStudyCommand
                 {
                     Layers = ProbeCommand.ParseLayers(parse.GetValue(layers)),
                     Probe = parse.GetValue(probe) switch { "linear" => ProbeKind.Linear, "directprobe" => ProbeKind.DirectProbe, _ => ProbeKind.Both },
-                    Linear = new LinearProbeOptions { Seed = parse.GetValue(seed) },
+                    Linear = new LinearProbeOptions { Seed = parse.GetValue(seed), Steps = ls },
                     Direct = new DirectProbeOptions
                     {
                         Mode = parse.GetValue(mode) == "exact" ? DirectProbeMode.Exact : DirectProbeMode.KMeans,

@@ -91,7 +91,7 @@ public static class SsmStudy
 
             // features: cached per (model, task); the missing tasks are extracted together in one pass over their functions
             var sw = Stopwatch.StartNew();
-            string modelKey = ModelKey(e, maxTokens);
+            string modelKey = e.Name.Replace('/', '-') + "-" + ModelKey(e, maxTokens);
             var data = new Dictionary<string, IReadOnlyDictionary<int, ProbeDataset>>();
             var missing = new List<TaskPairs>();
             foreach (var t in tasks)
