@@ -17,44 +17,8 @@ namespace SharpLens.Tests.SsmInterpret;
 /// </summary>
 public static class StudyFolders
 {
-    public const string Python = """
-        def add(a, b=1):
-            x = a + b
-            if x > 2:
-                return x
-            return add(x, b)
-
-        def scale(values, factor):
-            out = []
-            for v in values:
-                y = v * factor
-                out.append(y)
-            return out
-
-        class Box:
-            def area(self, w, h):
-                s = w * h
-                t = s + w
-                return t
-
-        def total(items, limit=10):
-            count = 0
-            acc = 0
-            for item in items:
-                if item > limit:
-                    acc = acc + item
-                    count += 1
-            mean = acc / count if count else 0
-            return mean
-
-        def find(words, prefix):
-            best = None
-            for word in words:
-                if word.startswith(prefix):
-                    best = word
-                    break
-            return best
-        """;
+    /// <summary>The source the pairs and the tokenizer come from (the probe command tests' functions).</summary>
+    public const string Python = Probes.ProbeCommandTests.Python;
 
     public const int Layers = 4;
 
