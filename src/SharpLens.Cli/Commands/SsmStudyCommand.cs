@@ -152,7 +152,7 @@ internal static class SsmStudyCommand
             var shifts = new Table().Title("spectral shift (pretrained → fine-tuned)").AddColumns("role", "variant", "layer", "dir", "class", "Δcentroid", "Δlog10 ratio");
             foreach (var s in r.Shifts)
                 shifts.AddRow(s.Role, s.Variant, $"{s.Layer}", s.Direction, CliCommon.Escape(s.ClassBefore == s.ClassAfter ? s.ClassBefore : $"{s.ClassBefore} → {s.ClassAfter}"),
-                    s.CentroidChange.ToString("+0.000;-0.000", CultureInfo.InvariantCulture), s.RatioChange.ToString("+0.00;-0.00", CultureInfo.InvariantCulture));
+                    s.CentroidChange.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture), s.RatioChange.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture));
             AnsiConsole.Write(shifts);
         }
         var claims = new Table().Title("paper vs our models").AddColumns("claim", "measured", "verdict");

@@ -53,7 +53,7 @@ public static class SsmStudyHtml
             sb.Append(Figure(Svg.Bars("code-search MRR (recorded)", mrr.Select(s => s.Model).ToList(), [new Series("MRR", mrr.Select(s => s.Mrr!.Value).ToList())], "MRR", min: 0, max: 1),
                 mrr.Count, Table(["model", "MRR"], mrr.Select(s => new[] { s.Model, N(s.Mrr) }))));
         sb.Append(Table(["role", "variant", "task", "probe", "before", "after", "change", "layers"],
-            r.Retention.Select(x => new[] { x.Role, x.Variant, x.Task, x.Probe, N(x.Before), N(x.After), N(x.Change, "+0.000;-0.000"), $"{x.Layers}" })));
+            r.Retention.Select(x => new[] { x.Role, x.Variant, x.Task, x.Probe, N(x.Before), N(x.After), N(x.Change, "+0.000;-0.000;0.000"), $"{x.Layers}" })));
         return sb.Append("</body></html>").ToString();
     }
 
@@ -113,8 +113,8 @@ public static class SsmStudyHtml
         sb.Append("<h3>Shift table (pretrained → fine-tuned)</h3>");
         sb.Append(Table(["role", "variant", "layer", "dir", "class before → after", "centroid before", "after", "Δcentroid", "log10 ratio before", "after", "Δlog10 ratio", "toward high f"],
             r.Shifts.Select(s => new[] { s.Role, s.Variant, $"{s.Layer}", s.Direction, s.ClassBefore == s.ClassAfter ? s.ClassBefore : $"{s.ClassBefore} → {s.ClassAfter}",
-                N(s.CentroidBefore), N(s.CentroidAfter), N(s.CentroidChange, "+0.000;-0.000"), N(s.RatioBefore, "0.00"), N(s.RatioAfter, "0.00"),
-                N(s.RatioChange, "+0.00;-0.00"), s.TowardHighFrequency ? "yes" : "no" })));
+                N(s.CentroidBefore), N(s.CentroidAfter), N(s.CentroidChange, "+0.000;-0.000;0.000"), N(s.RatioBefore, "0.00"), N(s.RatioAfter, "0.00"),
+                N(s.RatioChange, "+0.00;-0.00;0.00"), s.TowardHighFrequency ? "yes" : "no" })));
 
         sb.Append("<h3>Magnitude responses</h3><p>log10 |rfft(K)| (drawn at up to 256 points: the maximum of each run of bins); solid vertical line: dominant frequency, dotted: centroid. " +
             "One chart per role, layer and direction with every variant of that role.</p>");

@@ -73,7 +73,8 @@ public static class PairFeatures
 
     /// <summary>
     /// <see cref="Extract"/> for several pair lists (one task each) in one pass: a function shared by lists (same code)
-    /// is run once. Returns one result per list, in order; each report counts that list's pairs and functions.
+    /// is run once. Returns one result per list, in order; each report counts that list's pairs and functions (its
+    /// seconds are the whole pass). <paramref name="functionsDone"/> receives (done, total) after each batch.
     /// </summary>
     public static IReadOnlyList<(IReadOnlyDictionary<int, ProbeDataset> ByLayer, FeatureReport Report)> ExtractTasks(HookedModel model, Tokenizer tokenizer,
         IReadOnlyList<IReadOnlyList<PairRecord>> lists, IReadOnlyList<int> layers, int maxTokens, int batchSize = 8, Action<string>? progress = null,

@@ -14,6 +14,8 @@ public static class SsmClaims
 {
     /// <summary>Points (accuracy units) within which two probe accuracies count as "close" or "kept".</summary>
     public const double Close = 0.03;
+    /// <summary>Spectral changes smaller than these (centroid in cycles/token, log10 low/high ratio) count as no change.</summary>
+    public const double CentroidTolerance = 0.002, RatioTolerance = 0.05;
     /// <summary>MRR change within which the fix counts as making no difference.</summary>
     public const double MrrTolerance = 0.005;
 
@@ -47,12 +49,13 @@ public static class SsmClaims
             LayerShift(r, 1, "layer-1 forward kernel: band-pass → high-pass",
                 "CodeSSM, type-inference fine-tuning: centroid .190 → .223, log10 low/high +0.39 → −0.31",
                 s => s.ClassBefore == "band-pass" && s.ClassAfter == "high-pass" ? "agrees — band-pass → high-pass"
-                    : s.TowardHighFrequency ? "partly — shifts toward high frequency (centroid up, ratio down), but not band → high-pass"
+                    : s.TowardHighFrequency ? "partly — shifts toward high frequency (centroid up > 0.002, ratio down > 0.05), but not band → high-pass"
                     : "differs — no shift toward high frequency"),
             LayerShift(r, 4, "layer-4 forward kernel: low-pass → band-pass",
                 "CodeSSM, type-inference fine-tuning: log10 low/high 1.88 → 0.20",
                 s => s.ClassBefore == "low-pass" && s.ClassAfter == "band-pass" ? "agrees — low-pass → band-pass"
-                    : s.RatioChange < 0 ? "partly — the low/high ratio falls, but not low → band-pass" : "differs — the low/high ratio does not fall"),
+                    : s.RatioChange < -RatioTolerance ? "partly — the low/high ratio falls (by more than 0.05), but not low → band-pass"
+                    : "differs — the low/high ratio does not fall by more than 0.05"),
             DeepLowPass(r),
             Fix(r),
         };
@@ -114,7 +117,7 @@ public static class SsmClaims
         var s = r.Shifts.Where(x => x.Role == "codessm" && x.Variant == "typeinf" && x.Direction == "fwd").ToList();
         if (s.Count == 0) return new ClaimRow(topic, paper, Missing(r, ["codessm/pretrained", "codessm/typeinf"], null), Nm("needs codessm pretrained and typeinf kernels"));
         int up = s.Count(x => x.TowardHighFrequency);
-        string measured = $"{up} of {s.Count} forward kernels: centroid up and log10 low/high down; mean Δcentroid {s.Average(x => x.CentroidChange).ToString("+0.000;-0.000", Inv)}";
+        string measured = $"{up} of {s.Count} forward kernels: centroid up by > 0.002 and log10 low/high down by > 0.05; mean Δcentroid {s.Average(x => x.CentroidChange).ToString("+0.000;-0.000;0.000", Inv)}";
         return new ClaimRow(topic, paper, measured, up * 2 > s.Count ? "agrees — most forward kernels move toward high frequency"
             : up > 0 ? "partly — some forward kernels move toward high frequency, not most" : "differs — no forward kernel moves toward high frequency");
     }
@@ -171,5 +174,5 @@ public static class SsmClaims
         return task is not null && r.Tasks.All(t => t.Task != task) ? $"task {task} not run" : "no comparable rows";
     }
 
-    static string R(double v) => double.IsFinite(v) ? v.ToString("+0.00;-0.00", Inv) : v > 0 ? "+inf" : v < 0 ? "-inf" : "nan";
+    static string R(double v) => double.IsFinite(v) ? v.ToString("+0.00;-0.00;0.00", Inv) : v > 0 ? "+inf" : v < 0 ? "-inf" : "nan";
 }

@@ -115,7 +115,6 @@ public static class SsmStudy
                     store?.Save(FeatureKey(modelKey, missing[i].Task, pairsHash[missing[i].Task]), byLayer, rep);
                     features.Add(new FeatureRow(e.Name, missing[i].Task, rep.Functions, rep.FunctionsTruncated, rep.PairsKept, rep.PairsSkipped, rep.PairsSameTokens,
                         rep.MaxTokens, false, rep.Seconds));
-                    if (rep.FunctionsTruncated > 0) notes.Add($"{e.Name}: {missing[i].Task}: {rep.FunctionsTruncated} functions truncated to {maxTokens} tokens, {rep.PairsSkipped} pairs skipped");
                 }
             }
             Add(stages, "features", sw);
@@ -150,6 +149,9 @@ public static class SsmStudy
             Add(stages, "spectra", sw);
         }
 
+        foreach (var g in features.Where(f => f.FunctionsTruncated > 0).GroupBy(f => (f.Task, f.FunctionsTruncated, f.MaxTokens, f.PairsSkipped)))
+            notes.Add($"{g.Key.Task}: {g.Key.FunctionsTruncated} functions truncated to {g.Key.MaxTokens} tokens, {g.Key.PairsSkipped} pairs skipped " +
+                $"({string.Join(", ", g.Select(f => f.Model))})");
         var kernels = spectra.SelectMany(s => s.Kernels.Kernels.Select(k => new KernelRow(s.Entry.Name, s.Entry.Role, s.Entry.Variant, s.Kernels.Kind, k.Layer, k.Direction,
             k.Metrics.Length, k.Metrics.NBins, k.Metrics.DominantBin, k.Metrics.DominantFrequency, k.Metrics.Centroid, k.Metrics.Log10LowHighRatio,
             KernelSpectrum.Name(k.Metrics.Class)))).ToList();

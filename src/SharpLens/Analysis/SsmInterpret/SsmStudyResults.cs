@@ -48,8 +48,8 @@ public sealed record ShiftRow(string Role, string Variant, int Layer, string Dir
     double CentroidBefore, double CentroidAfter, double CentroidChange, double RatioBefore, double RatioAfter, double RatioChange,
     double DominantBefore, double DominantAfter)
 {
-    /// <summary>Toward short range: the centroid rises and the low/high ratio falls.</summary>
-    public bool TowardHighFrequency => CentroidChange > 0 && RatioChange < 0;
+    /// <summary>Toward short range: the centroid rises and the low/high ratio falls, each beyond <see cref="SsmClaims"/>' tolerances.</summary>
+    public bool TowardHighFrequency => CentroidChange > SsmClaims.CentroidTolerance && RatioChange < -SsmClaims.RatioTolerance;
 }
 
 /// <summary>A fine-tuned model's recorded scores (from its folder's finetune_result.json); null when not recorded.</summary>
