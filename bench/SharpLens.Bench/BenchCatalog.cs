@@ -8,6 +8,7 @@ internal static class BenchCatalog
         ["core"] = CoreBench.Run,
         ["code"] = CodeBench.Run,
         ["train"] = TrainBench.Run,
+        ["scan"] = ScanBench.Run,
         ["tokenizers"] = TokenizerBench.Run,
         ["parens-7b"] = ParensMemoryBench.Run,
     };

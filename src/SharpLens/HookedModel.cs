@@ -107,7 +107,8 @@ public abstract class HookedModel : nn.Module
     {
         if (inputIds.dim() != 2) throw new ArgumentException($"input ids must be [batch, pos], found shape [{string.Join(",", inputIds.shape)}]");
         if (inputIds.is_floating_point()) throw new ArgumentException($"input ids must be integers, found {inputIds.dtype}");
-        if (inputIds.shape[1] == 0) throw new ArgumentException("input ids hold no positions");
+        if (inputIds.shape[0] == 0 || inputIds.shape[1] == 0)
+            throw new ArgumentException($"input ids must hold at least one sequence of one token, found shape [{string.Join(",", inputIds.shape)}]");
         long lo = inputIds.min().item<long>(), hi = inputIds.max().item<long>();
         if (lo < 0 || hi >= Info.DVocab) throw new ArgumentException($"token ids must lie in [0, {Info.DVocab}), found [{lo}, {hi}]");
         if (Info.MaxPositions is int mp && !Info.Extra.ContainsKey("unbounded_positions") && inputIds.shape[1] > mp && HasLearnedPositions)

@@ -1,50 +1,33 @@
-// The linear readout of a causal LM: final norm (RMS or Layer) followed by the unembedding.
+// The linear readout of a causal LM: the model's own final-norm module followed by the unembedding.
+using SharpLens.Nn;
 using static TorchSharp.torch;
 
 namespace SharpLens;
 
-/// <summary>Kind of the final normalisation before the unembedding.</summary>
-public enum NormKind { None, RmsNorm, LayerNorm }
-
 /// <summary>
-/// Final norm + unembedding. For direct logit attribution the norm is linear once its scale is fixed from the same run:
-/// normalized = (x − mean(x) if LayerNorm) / scale · w + b.
+/// Final norm + unembedding, for logit lens and attribution. <see cref="Norm"/> is the model's own final-norm module, so
+/// the lens runs exactly the maths of the forward pass. For direct logit attribution the norm is linear once its scale is
+/// fixed from the same run: <see cref="INorm.Linear"/> (centering, division, weight) plus the bias.
 /// </summary>
 public sealed class Readout
 {
-    public required NormKind Norm { get; init; }
-    public Tensor? NormWeight { get; init; }     // [d_model]
-    public Tensor? NormBias { get; init; }       // [d_model]
-    public double Eps { get; init; }
+    /// <summary>The model's final-norm module (null when the model has none).</summary>
+    public required INorm? Norm { get; init; }
     /// <summary>Unembedding [d_vocab, d_model] in nn.Linear layout (rows are token directions).</summary>
     public required Tensor WU { get; init; }
     public Tensor? BU { get; init; }             // [d_vocab]
 
-    /// <summary>The scale the norm divides by: [.., 1].</summary>
-    public Tensor Scale(Tensor x)
-    {
-        var xf = x.to(ScalarType.Float32);
-        return Norm switch
-        {
-            NormKind.RmsNorm => (xf.pow(2).mean([-1], keepdim: true) + Eps).sqrt(),
-            NormKind.LayerNorm => (xf.var([-1], unbiased: false, keepdim: true) + Eps).sqrt(),
-            _ => ones_like(xf.narrow(-1, 0, 1)),
-        };
-    }
+    /// <summary>The final norm's weight-free bias [d_model] (null for RMSNorm or no norm).</summary>
+    public Tensor? NormBias => Norm?.Bias;
 
-    /// <summary>Applies the final norm with its own scale (logit lens).</summary>
-    public Tensor Normalize(Tensor x) => Normalize(x, Scale(x));
+    /// <summary>The scale the norm divides by: [.., 1] in float32.</summary>
+    public Tensor Scale(Tensor x) => Norm?.Scale(x) ?? ones_like(x.to(ScalarType.Float32).narrow(-1, 0, 1));
 
-    /// <summary>Applies the final norm with a given scale (attribution uses the scale of the full residual).</summary>
-    public Tensor Normalize(Tensor x, Tensor scale)
-    {
-        var xf = x.to(ScalarType.Float32);
-        if (Norm == NormKind.LayerNorm) xf = xf - xf.mean([-1], keepdim: true);
-        var y = Norm == NormKind.None ? xf : xf / scale;
-        if (NormWeight is not null) y = y * NormWeight.to(ScalarType.Float32);
-        if (NormBias is not null) y = y + NormBias.to(ScalarType.Float32);
-        return y;
-    }
+    /// <summary>The final norm as the forward pass applies it, with its own scale (logit lens).</summary>
+    public Tensor Normalize(Tensor x) => Norm is null ? x : Norm.Apply(x, Norm.Scale(x));
+
+    /// <summary>The part of the final norm linear in x for a fixed <paramref name="scale"/> (no bias), in float32.</summary>
+    public Tensor Linear(Tensor x, Tensor scale) => Norm?.Linear(x, scale) ?? x.to(ScalarType.Float32);
 
     /// <summary>Logits of a normalized vector: [.., d_model] → [.., d_vocab] in float32.</summary>
     public Tensor Unembed(Tensor normalized)
@@ -53,6 +36,6 @@ public sealed class Readout
         return BU is null ? y : y + BU.to(ScalarType.Float32);
     }
 
-    /// <summary>Final norm then unembedding.</summary>
+    /// <summary>Final norm then unembedding (float32 logits).</summary>
     public Tensor Logits(Tensor resid) => Unembed(Normalize(resid));
 }

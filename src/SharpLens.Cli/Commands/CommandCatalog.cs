@@ -18,6 +18,9 @@ internal static class CommandCatalog
         yield return TokenizerCommand.Create();
         yield return ProbeCommand.Create();
         yield return ParensCommand.Create();
+        yield return LensCommand.Create();
+        yield return AttributeCommand.Create();
+        yield return PatchCommand.Create();
         yield return SsmStudyCommand.Create();
     }
 }

@@ -2,6 +2,7 @@
 using System.CommandLine;
 using SharpLens.Code;
 using SharpLens.Code.Datasets;
+using SharpLens.Training;
 
 namespace SharpLens.Cli.Commands;
 
@@ -28,46 +29,43 @@ internal static class DataCommand
         var langOpt = new Option<string>("--lang") { Description = "mined variant: language name, or 'all'.", DefaultValueFactory = _ => "python" };
         var contextOpt = new Option<int>("--context-lines") { Description = "mined variant: lines of context in the prompt.", DefaultValueFactory = _ => 40 };
         var maxFilesOpt = new Option<int>("--max-files") { Description = "mined variant: read at most this many files.", DefaultValueFactory = _ => int.MaxValue };
+        var allowEmptyOpt = CliCommon.AllowEmptyOption();
 
         var cmd = new Command("parens", "Closing-parenthesis prompts: the study template, the already-closed variant, or sites mined from real code.");
-        foreach (var o in new Option[] { outOpt, depthsOpt, perDepthOpt, seedOpt, variantOpt, maxClosedOpt, sourceOpt, langOpt, contextOpt, maxFilesOpt })
+        foreach (var o in new Option[] { outOpt, depthsOpt, perDepthOpt, seedOpt, variantOpt, maxClosedOpt, sourceOpt, langOpt, contextOpt, maxFilesOpt, allowEmptyOpt })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
-            try
+            var output = CliCommon.OutputFile(parse.GetValue(outOpt)!, "--out");
+            CliCommon.AtLeast(parse.GetValue(maxClosedOpt), 1, "--max-closed");
+            CliCommon.AtLeast(parse.GetValue(contextOpt), 0, "--context-lines");
+            CliCommon.AtLeast(parse.GetValue(maxFilesOpt), 1, "--max-files");
+            var depths = ParensDataset.ParseDepths(parse.GetValue(depthsOpt)!);
+            var sizes = SplitSizes.Parse(parse.GetValue(perDepthOpt)!);
+            var seed = parse.GetValue(seedOpt);
+            var variant = parse.GetValue(variantOpt)!;
+            IReadOnlyList<ParensExample> examples;
+            if (variant == "mined")
             {
-                var output = parse.GetValue(outOpt)!;
-                var depths = ParensDataset.ParseDepths(parse.GetValue(depthsOpt)!);
-                var sizes = SplitSizes.Parse(parse.GetValue(perDepthOpt)!);
-                var seed = parse.GetValue(seedOpt);
-                var variant = parse.GetValue(variantOpt)!;
-                IReadOnlyList<ParensExample> examples;
-                if (variant == "mined")
-                {
-                    var source = parse.GetValue(sourceOpt) ?? throw new ArgumentException("--variant mined expects --source DIR, found none");
-                    var lang = parse.GetValue(langOpt)!;
-                    var languages = lang == "all" ? Array.Empty<Language>() : [Language.FromName(lang)];
-                    var (mined, report) = MinedParens.Mine(source, languages, depths, sizes, seed, parse.GetValue(contextOpt), parse.GetValue(maxFilesOpt));
-                    examples = mined;
-                    Console.Error.WriteLine($"read {report.Scan.Read} files ({report.Scan.BytesRead / 1e6:F1} MB); skipped {report.Scan.SkippedNotUtf8} not UTF-8, " +
-                        $"{report.Scan.SkippedTooLarge} too large, {report.Scan.SkippedUnreadable} unreadable, {report.FilesWithParseErrors} with parse errors");
-                    foreach (var d in depths)
-                        Console.Error.WriteLine($"depth {d}: {report.SitesPerDepth[d]} sites found" +
-                            (report.Shortfall.TryGetValue(d, out var s) ? $", SHORT by {s} of {sizes.Total} requested" : ""));
-                }
-                else
-                {
-                    examples = ParensDataset.Generate(depths, sizes, seed, variant == "closed", parse.GetValue(maxClosedOpt));
-                }
-                Jsonl.Write(output, examples, ParensExample.WriteJson);
-                Console.Error.WriteLine($"wrote {examples.Count} {variant} examples to {output}");
-                return 0;
+                var source = parse.GetValue(sourceOpt) ?? throw new UsageException("--variant mined expects --source DIR, found none");
+                var lang = parse.GetValue(langOpt)!;
+                var languages = lang == "all" ? Array.Empty<Language>() : [Language.FromName(lang)];
+                var (mined, report) = MinedParens.Mine(source, languages, depths, sizes, seed, parse.GetValue(contextOpt), parse.GetValue(maxFilesOpt));
+                examples = mined;
+                Console.Error.WriteLine($"read {report.Scan.Read} files ({report.Scan.BytesRead / 1e6:F1} MB); skipped {report.Scan.SkippedNotUtf8} not UTF-8, " +
+                    $"{report.Scan.SkippedTooLarge} too large, {report.Scan.SkippedUnreadable} unreadable, {report.FilesWithParseErrors} with parse errors");
+                foreach (var d in depths)
+                    Console.Error.WriteLine($"depth {d}: {report.SitesPerDepth[d]} sites found" +
+                        (report.Shortfall.TryGetValue(d, out var s) ? $", SHORT by {s} of {sizes.Total} requested" : ""));
             }
-            catch (Exception e) when (e is ArgumentException or FormatException or DirectoryNotFoundException)
+            else
             {
-                Console.Error.WriteLine("error: " + e.Message);
-                return 2;
+                examples = ParensDataset.Generate(depths, sizes, seed, variant == "closed", parse.GetValue(maxClosedOpt));
             }
+            CliCommon.RequireRecords(examples.Count, $"{variant} example", parse.GetValue(allowEmptyOpt));
+            AtomicFile.Write(output, fs => Jsonl.Write(fs, examples, ParensExample.WriteJson));
+            Console.Error.WriteLine($"wrote {examples.Count} {variant} examples to {output}");
+            return 0;
         });
         return cmd;
     }

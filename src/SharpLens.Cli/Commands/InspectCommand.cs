@@ -14,7 +14,7 @@ internal static class InspectCommand
         var json = new Option<bool>("--json") { Description = "print JSON instead of tables" };
         var dtype = CliCommon.DTypeOption();
         var cmd = new Command("inspect", "Show a model's architecture, size, dtype, memory and hook catalogue.") { dir, json, dtype };
-        cmd.SetAction(r => CliCommon.Guard(() =>
+        cmd.SetAction(r =>
         {
             using var model = CliCommon.LoadModel(r.GetValue(dir)!, r.GetValue(dtype)!);
             var summary = ModelSummary.Of(model);
@@ -35,7 +35,7 @@ internal static class InspectCommand
             foreach (var hook in summary.Hooks) h.AddRow(CliCommon.Escape(hook.Name), CliCommon.Escape(hook.Shape));
             AnsiConsole.Write(h);
             return 0;
-        }));
+        });
         return cmd;
     }
 }

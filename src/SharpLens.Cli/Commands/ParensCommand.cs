@@ -26,18 +26,18 @@ internal static class ParensCommand
         var dtype = CliCommon.DTypeOption();
         var cmd = new Command("parens", "The closing-parenthesis study: accuracy, logit lens, attribution, attention, counting heads, ablation → one HTML report + JSON/CSV.")
             { model, outDir, tokenizer, depths, n, dataset, source, dtype, seed, batch, ablationN };
-        cmd.SetAction(r => CliCommon.Guard(() =>
+        cmd.SetAction(r =>
         {
             var options = new ParensStudyOptions
             {
-                Depths = Parse(() => ParensDataset.ParseDepths(r.GetValue(depths)!)), N = Positive(r.GetValue(n), "--n"),
+                Depths = Parse(() => ParensDataset.ParseDepths(r.GetValue(depths)!)), N = CliCommon.InRange(r.GetValue(n), 1, SplitSizes.MaxTotal, "--n"),
                 Dataset = r.GetValue(dataset)!, Source = r.GetValue(source), Seed = r.GetValue(seed),
-                Batch = Positive(r.GetValue(batch), "--batch"), AblationN = Positive(r.GetValue(ablationN), "--ablation-n"),
+                Batch = CliCommon.InRange(r.GetValue(batch), 1, 4096, "--batch"), AblationN = CliCommon.InRange(r.GetValue(ablationN), 1, SplitSizes.MaxTotal, "--ablation-n"),
             };
             var modelDir = r.GetValue(model)!;
             var tokDir = r.GetValue(tokenizer) ?? modelDir;
             var output = Path.GetFullPath(r.GetValue(outDir)!);
-            if (File.Exists(output)) throw new UsageException($"--out must be a folder, found a file at {output}");
+            CliCommon.OutputFolder(output, "--out");
             using var m = CliCommon.LoadModel(modelDir, r.GetValue(dtype)!);
             var tok = LoadTokenizer(tokDir);
             if (tok.VocabSize > m.Info.DVocab) throw new UsageException($"tokenizer in {tokDir} has {tok.VocabSize} ids but the model's vocabulary has {m.Info.DVocab}");
@@ -46,14 +46,15 @@ internal static class ParensCommand
             var closed = ParensPrompts.Prepare(tok, ParensData.Closed(options.Depths, options.N, options.Seed, options.MaxClosed));
 
             var result = ProgressBars.Run(progress => ParensStudy.Run(m, prompts, closed, options, progress, id => tok.IdToToken(id) ?? id.ToString()));
-            WriteAtomically(result, output);
+            CliCommon.WriteFolder(output, tmp => { ParensReport.Write(result, tmp); return tmp; });
             Summary.Print(result, output);
             return 0;
-        }));
+        });
         return cmd;
     }
 
-    static Tokenizer LoadTokenizer(string dir)
+    /// <summary>The tokenizer in a folder, or a usage error naming --tokenizer (shared with the generic analysis verbs).</summary>
+    internal static Tokenizer LoadTokenizer(string dir)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"tokenizer folder not found: {dir}");
         try { return Tokenizer.Load(dir); }
@@ -67,12 +68,6 @@ internal static class ParensCommand
     {
         try { return f(); } catch (FormatException e) { throw new UsageException("--depths: " + e.Message); }
     }
-
-    static int Positive(int v, string name) => v >= 1 ? v : throw new UsageException($"{name} must be ≥ 1, found {v}");
-
-    /// <summary>Writes into a temporary sibling folder and moves the files in at the end, so a failure leaves no partial report.</summary>
-    static void WriteAtomically(ParensStudyResult result, string output) =>
-        ReportFolder.WriteAtomically(output, ParensReport.Files, tmp => ParensReport.Write(result, tmp));
 }
 
 /// <summary>The console summary (Spectre tables over the study's records).</summary>

@@ -27,9 +27,10 @@ internal static class ProbeCommand
         var cmd = new Command("probe", "Probe code-token pair vectors (AST distance, sibling, data flow) per layer: logistic regression and DirectProbe.");
         foreach (var o in new Option[] { model, pairs, layers, probe, mode, perLabel, budget, maxTokens, batch, seed, compare, outDir })
             cmd.Options.Add(o);
-        cmd.SetAction(parse => CliCommon.Guard(() =>
+        cmd.SetAction(parse =>
         {
             var pairsPath = parse.GetValue(pairs)!;
+            var output = CliCommon.OutputFolder(parse.GetValue(outDir)!, "--out");
             var dirs = new[] { parse.GetValue(model)! }.Concat(parse.GetValue(compare) is string c ? [c] : Array.Empty<string>()).ToList();
             int k = parse.GetValue(perLabel), b = parse.GetValue(batch), sv = parse.GetValue(budget);
             if (k < 1 || b < 1 || sv < 1) throw new UsageException($"--clusters-per-label, --batch-size and --svm-budget must be ≥ 1, found {k}, {b}, {sv}");
@@ -57,16 +58,16 @@ internal static class ProbeCommand
             Console.Error.WriteLine($"{records.Count} {records[0].Task} pairs ({records.Count(p => p.IsTrain)} train, {records.Count(p => !p.IsTrain)} test) " +
                 $"from {records.Select(p => p.FunctionId).Distinct().Count()} functions");
             var runs = dirs.Select(d => ProbeStudy.Run(d, records, options, Console.Error.WriteLine)).ToList();
-            var files = ProbeReport.Write(parse.GetValue(outDir)!, pairsPath, runs, new
+            var files = CliCommon.WriteFolder(output, tmp => ProbeReport.Write(tmp, pairsPath, runs, new
             {
                 layers = options.Layers, probe = parse.GetValue(probe), mode = parse.GetValue(mode), clusters_per_label = k, svm_c = options.Direct.Svm.C,
                 svm_max_epochs = options.Direct.Svm.MaxEpochs, svm_budget = sv, linear_steps = options.Linear.Steps, linear_l2 = options.Linear.L2,
                 linear_lr = options.Linear.LearningRate, seed = parse.GetValue(seed), max_tokens = options.MaxTokens, batch_size = b,
-            });
+            }));
             Console.WriteLine(Table(runs));
-            Console.WriteLine($"wrote {files.Json}, {files.Csv} and {files.Plots.Count} plot files");
+            Console.WriteLine($"wrote {Path.Combine(output, Path.GetFileName(files.Json))}, {Path.GetFileName(files.Csv)} and {files.Plots.Count} plot files");
             return 0;
-        }));
+        });
         return cmd;
     }
 

@@ -20,13 +20,13 @@ internal static class RunCommand
         var dtype = CliCommon.DTypeOption();
         var cmd = new Command("run", "Run a model on prompts or token ids; show next-token top-k; optionally dump activations.")
             { dir, prompt, ids, topK, dump, hooks, dtype };
-        cmd.SetAction(r => CliCommon.Guard(() =>
+        cmd.SetAction(r =>
         {
             var prompts = r.GetValue(prompt) ?? [];
             var idText = r.GetValue(ids);
             if ((prompts.Length > 0) == (idText is not null)) throw new UsageException("give exactly one of --prompt or --ids");
             var hookPatterns = r.GetValue(hooks) ?? [];
-            var dumpPath = r.GetValue(dump);
+            var dumpPath = r.GetValue(dump) is { } d ? CliCommon.OutputFile(d, "--dump") : null;
             if (hookPatterns.Length > 0 && dumpPath is null) throw new UsageException("--hooks needs --dump FILE.safetensors");
             int k = r.GetValue(topK);
             if (k < 1) throw new UsageException($"--top-k must be ≥ 1, found {k}");
@@ -67,7 +67,7 @@ internal static class RunCommand
                 Console.WriteLine($"wrote {tensors.Count} tensors to {dumpPath}");
             }
             return 0;
-        }));
+        });
         return cmd;
     }
 

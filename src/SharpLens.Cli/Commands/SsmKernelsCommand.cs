@@ -28,7 +28,8 @@ internal static class SsmKernelsCommand
         cmd.SetAction(parse =>
         {
             var dirs = new[] { parse.GetValue(model)! }.Concat(parse.GetValue(compare) ?? []).ToList();
-            int len = parse.GetValue(length);
+            int len = CliCommon.InRange(parse.GetValue(length), 2, MaxLength, "--length");
+            var output = CliCommon.OutputFolder(parse.GetValue(outDir)!, "--out");
             var inputFile = parse.GetValue(inputs);
             var results = new List<ModelKernels>();
             foreach (var dir in dirs)
@@ -43,29 +44,42 @@ internal static class SsmKernelsCommand
                     _ => throw new NotSupportedException($"{dir}: {m.Info.Architecture} has no SSM kernels (BiGS and Mamba models do)"),
                 });
             }
-            var files = SpectraReport.Write(parse.GetValue(outDir)!, results);
+            var files = CliCommon.WriteFolder(output, tmp => SpectraReport.Write(tmp, results));
             foreach (var r in results.Where(r => r.Kind == "mamba-effective"))
                 Console.WriteLine($"{r.Label}: Mamba is a selective SSM; analysed its effective input-dependent kernels ({r.Length} lags).");
             Console.WriteLine(SpectraReport.Table(results));
-            Console.WriteLine($"wrote {files.Json}, {files.Csv}, {files.Report} and {files.Plots.Count} plot files");
+            Console.WriteLine($"wrote {Path.Combine(output, Path.GetFileName(files.Json))}, {Path.GetFileName(files.Csv)}, {Path.GetFileName(files.Report)} and {files.Plots.Count} plot files");
             return 0;
         });
         return cmd;
     }
 
-    static IEnumerable<long[]> ReadInputs(string path, int vocab)
+    /// <summary>Longest kernel: L = 65,536 keeps one layer's kernels and spectra of a 1024-channel model under ~1 GiB.</summary>
+    internal const int MaxLength = 65_536;
+    /// <summary>Longest --inputs sequence (the Mamba analysis keeps every position's state).</summary>
+    internal const int MaxInputTokens = 8_192;
+
+    static List<long[]> ReadInputs(string path, int vocab)
     {
+        var seqs = new List<long[]>();
         if (!File.Exists(path)) throw new FileNotFoundException($"inputs file not found: {path}", path);
         int line = 0;
-        foreach (var text in File.ReadLines(path))
+        foreach (var text in SharpLens.Code.Utf8Text.ReadLines(path))
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
-            var ids = (JsonNode.Parse(text) as JsonObject)?["input_ids"] as JsonArray
+            JsonNode? node;
+            try { node = JsonNode.Parse(text); }
+            catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}:{line}: malformed JSON ({e.Message})"); }
+            var ids = (node as JsonObject)?["input_ids"] as JsonArray
                 ?? throw new InvalidDataException($"{path}:{line}: expected an object with an \"input_ids\" array of token ids");
-            var arr = ids.Select(n => n!.GetValue<long>()).ToArray();
+            var arr = ids.Select(n => n is JsonValue v && v.TryGetValue<long>(out var id) ? id
+                : throw new InvalidDataException($"{path}:{line}: input_ids holds {n?.ToJsonString() ?? "null"}, expected integer token ids")).ToArray();
+            if (arr.Length is 0 or > MaxInputTokens)
+                throw new InvalidDataException($"{path}:{line}: input_ids holds {arr.Length} ids, expected 1 to {MaxInputTokens}");
             if (arr.Any(i => i < 0 || i >= vocab)) throw new InvalidDataException($"{path}:{line}: token ids must lie in [0, {vocab})");
-            yield return arr;
+            seqs.Add(arr);
         }
+        return seqs.Count > 0 ? seqs : throw new InvalidDataException($"{path}: expected at least one {{\"input_ids\": [...]}} line, found none");
     }
 }

@@ -39,7 +39,7 @@ internal static class SsmStudyCommand
         var cmd = new Command("ssm-study", "The SSM-Interpret study end to end: probes per layer, S4D kernel spectra and shifts, the short-convolution fix, claims → HTML + JSON + CSV.");
         foreach (var o in new Option[] { manifest, outDir, pairsDir, source, pairsSeed, tasks, probe, mode, perLabel, budget, exactLimit, layers, maxTokens, batch, linearSteps, seed, kernelLength, cache, noCache })
             cmd.Options.Add(o);
-        cmd.SetAction(parse => CliCommon.Guard(() =>
+        cmd.SetAction(parse =>
         {
             int k = parse.GetValue(perLabel), b = parse.GetValue(batch), sv = parse.GetValue(budget), kl = parse.GetValue(kernelLength);
             int ls = parse.GetValue(linearSteps);
@@ -47,8 +47,7 @@ internal static class SsmStudyCommand
                 throw new UsageException($"--clusters-per-label, --batch-size, --svm-budget and --linear-steps must be ≥ 1, found {k}, {b}, {sv}, {ls}");
             if (kl < 2) throw new UsageException($"--kernel-length must be ≥ 2, found {kl}");
             if (parse.GetValue(maxTokens) is < 1) throw new UsageException($"--max-tokens must be ≥ 1, found {parse.GetValue(maxTokens)}");
-            var output = Path.GetFullPath(parse.GetValue(outDir)!);
-            if (File.Exists(output)) throw new UsageException($"--out must be a folder, found a file at {output}");
+            var output = Path.GetFullPath(CliCommon.OutputFolder(parse.GetValue(outDir)!, "--out"));
             var taskList = parse.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct().ToList();
             foreach (var t in taskList.Where(t => !ProbePairs.Tasks.Contains(t)))
                 throw new UsageException($"--tasks expects names among {string.Join(", ", ProbePairs.Tasks)}, found '{t}'");
@@ -92,15 +91,15 @@ internal static class SsmStudyCommand
                     pairs = pairs.Select(p => p.Source).ToList(), mamba_functions = options.MambaFunctions, mamba_max_lag = options.MambaMaxLag,
                 },
             };
-            var files = SsmStudyReport.Files.Concat(generated.Select(g => g.File)).ToList();
-            ReportFolder.WriteAtomically(output, files, tmp =>
+            CliCommon.WriteFolder(output, tmp =>
             {
                 SsmStudyReport.Write(result, tmp);
                 foreach (var (file, ps) in generated) Jsonl.Write(Path.Combine(tmp, file), ps, ProbePair.WriteJson);
+                return tmp;
             });
             Print(result, output);
             return 0;
-        }));
+        });
         return cmd;
     }
 

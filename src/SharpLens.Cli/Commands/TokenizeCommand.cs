@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using SharpLens.Code;
 using SharpLens.Tokenization;
 using Spectre.Console;
 
@@ -15,41 +16,35 @@ internal static class TokenizeCommand
         var text = new Option<string?>("--text") { Description = "Text to tokenize" };
         var jsonl = new Option<string?>("--jsonl") { Description = "JSONL file ('-' for stdin) of {\"text\": …, \"add_special_tokens\": true|false}; writes one {\"text\",\"ids\",\"offsets\"} line per input" };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table (with --text)" };
+        var lossy = new Option<bool>("--lossy") { Description = "Replace invalid UTF-8 in --jsonl FILE with U+FFFD instead of refusing it" };
         var command = new Command("tokenize", "Tokenize text exactly as the model's tokenizer does, with character offsets");
         command.Arguments.Add(dir);
         command.Options.Add(text);
         command.Options.Add(jsonl);
         command.Options.Add(json);
+        command.Options.Add(lossy);
         command.SetAction(parse =>
         {
             // One buffered UTF-8 writer: Console.Out flushes every line, which dominates --jsonl on large inputs.
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
-            return Run(parse.GetValue(dir)!, parse.GetValue(text), parse.GetValue(jsonl), parse.GetValue(json), Console.In, stdout, Console.Error);
+            return Run(parse.GetValue(dir)!, parse.GetValue(text), parse.GetValue(jsonl), parse.GetValue(json), Console.In, stdout, parse.GetValue(lossy));
         });
         return command;
     }
 
     internal static readonly JsonSerializerOptions OutputJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Runs the command; returns 0, or 2 with a message on stderr for bad input.</summary>
-    internal static int Run(string dir, string? text, string? jsonl, bool json, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs the command and returns 0; bad input throws before anything is written (the CLI's error path prints it).</summary>
+    internal static int Run(string dir, string? text, string? jsonl, bool json, TextReader stdin, TextWriter stdout, bool lossy = false)
     {
-        if ((text == null) == (jsonl == null)) { stderr.WriteLine("tokenize: give exactly one of --text TEXT or --jsonl FILE"); return 2; }
+        if ((text == null) == (jsonl == null)) throw new UsageException("give exactly one of --text TEXT or --jsonl FILE");
         Tokenizer tokenizer;
         try { tokenizer = Tokenizer.Load(dir); }
-        catch (Exception ex) when (ex is IOException or FormatException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
-        {
-            stderr.WriteLine($"tokenize: cannot load a tokenizer from {dir}: {ex.Message}");
-            return 2;
-        }
-        if (jsonl != null) return RunJsonl(tokenizer, jsonl, stdin, stdout, stderr);
+        catch (Exception ex) when (CliApp.IsExpected(ex)) { throw new InvalidDataException($"cannot load a tokenizer from {dir}: {ex.Message}"); }
+        if (jsonl != null) return RunJsonl(tokenizer, jsonl, stdin, stdout, lossy);
         Encoding encoding;
         try { encoding = tokenizer.Encode(text!); }
-        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
-        {
-            stderr.WriteLine($"tokenize: cannot encode --text: {ex.Message}");
-            return 2;
-        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException) { throw new InvalidDataException($"cannot encode --text: {ex.Message}"); }
         if (json)
         {
             stdout.WriteLine(JsonSerializer.Serialize(new
@@ -74,44 +69,34 @@ internal static class TokenizeCommand
         return 0;
     }
 
-    static int RunJsonl(Tokenizer tokenizer, string path, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    static int RunJsonl(Tokenizer tokenizer, string path, TextReader stdin, TextWriter stdout, bool lossy)
     {
         var name = path == "-" ? "<stdin>" : path;
-        var inputs = new List<(string Text, bool Add, int Line)>();
-        try
+        IReadOnlyList<string> lines = path == "-" ? ReadAll(stdin) : Utf8Text.ReadLines(path, lossy);
+        // Parse and encode every line first, so a bad line leaves no partial output.
+        var outputs = new List<string>();
+        for (int i = 0; i < lines.Count; i++)
         {
-            using var reader = path == "-" ? null : new StreamReader(path, System.Text.Encoding.UTF8);
-            var source = reader ?? stdin;
-            int lineNo = 0;
-            for (var line = source.ReadLine(); line != null; line = source.ReadLine())
-            {
-                lineNo++;
-                if (string.IsNullOrWhiteSpace(line)) continue;
-                if (!TryParseInput(line, out var input, out var error)) { stderr.WriteLine($"tokenize: {name}:{lineNo}: {error}"); return 2; }
-                inputs.Add((input.Text, input.Add, lineNo));
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"tokenize: cannot read {name}: {ex.Message}");
-            return 2;
-        }
-        foreach (var (t, add, line) in inputs)
-        {
+            if (string.IsNullOrWhiteSpace(lines[i])) continue;
+            if (!TryParseInput(lines[i], out var input, out var error)) throw new InvalidDataException($"{name}:{i + 1}: {error}");
             Encoding e;
-            try { e = tokenizer.Encode(t, add); }
-            catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
-            {
-                stdout.Flush();
-                stderr.WriteLine($"tokenize: {name}:{line}: cannot encode: {ex.Message}");
-                return 2;
-            }
+            try { e = tokenizer.Encode(input.Text, input.Add); }
+            catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException) { throw new InvalidDataException($"{name}:{i + 1}: cannot encode: {ex.Message}"); }
             var offsets = new int[e.Count][];
-            for (int i = 0; i < e.Count; i++) offsets[i] = [e.Offsets[i].Start, e.Offsets[i].End];
-            stdout.WriteLine(JsonSerializer.Serialize(new { text = t, ids = e.Ids, offsets }, OutputJson));
+            for (int k = 0; k < e.Count; k++) offsets[k] = [e.Offsets[k].Start, e.Offsets[k].End];
+            outputs.Add(JsonSerializer.Serialize(new { text = input.Text, ids = e.Ids, offsets }, OutputJson));
         }
+        if (outputs.Count == 0) throw new InvalidDataException($"{name}: expected at least one {{\"text\": …}} line, found none");
+        foreach (var o in outputs) stdout.WriteLine(o);
         stdout.Flush();
         return 0;
+    }
+
+    static List<string> ReadAll(TextReader reader)
+    {
+        var lines = new List<string>();
+        for (var line = reader.ReadLine(); line != null; line = reader.ReadLine()) lines.Add(line);
+        return lines;
     }
 
     static bool TryParseInput(string line, out (string Text, bool Add) input, out string error)

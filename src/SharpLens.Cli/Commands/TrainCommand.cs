@@ -13,10 +13,18 @@ internal static class TrainCommand
         var cmd = new Command("train", "Train a model from scratch on a corpus (identical data stream for every architecture given the seed).");
         var arch = new Option<string>("--arch") { Description = "llama | gpt2 | roberta-rope | bigs | mamba", DefaultValueFactory = _ => "llama" };
         var objective = new Option<string>("--objective") { Description = "clm (causal) | mlm (masked, 15% 80/10/10)", DefaultValueFactory = _ => "clm" };
-        var corpus = new Option<string>("--corpus") { Description = "Folder of source files (searched recursively)", Required = true };
-        var glob = new Option<string>("--glob") { Description = "File pattern", DefaultValueFactory = _ => "*.py" };
+        var corpus = new Option<string[]>("--corpus")
+        {
+            Description = "Corpus: DIR[:GLOB][@WEIGHT] (repeatable; weight = times sampled per epoch) or a manifest .json " +
+                          "{\"sources\":[{\"path\",\"glob\",\"weight\"}],\"holdout\"}", Required = true,
+        };
+        var glob = new Option<string>("--glob") { Description = "File pattern of --corpus folders given without :GLOB", DefaultValueFactory = _ => "*.py" };
+        var holdout = new Option<double?>("--holdout") { Description = "Fraction of files (by content hash) kept out of training, listed in OUT/heldout_files.txt (default 0)" };
+        var precision = new Option<string>("--precision") { Description = "bf16 (bf16 products, fp32 master weights) | fp32 | auto (bf16 where the CPU has native bf16)", DefaultValueFactory = _ => "auto" };
+        var procedural = new Option<string?>("--procedural") { Description = "Procedural warm-up front-loaded before the corpus: KIND:FRACTION[,…], kinds dyck, copy (e.g. dyck:0.01,copy:0.005)" };
+        var snapshotEvery = new Option<int>("--snapshot-every") { Description = "Save bf16 snapshots to OUT/snapshots/step_N every N steps (0 = none)", DefaultValueFactory = _ => 0 };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer folder (tokenizer.json …), copied into --out", Required = true };
-        var trainTokenizer = new Option<int?>("--train-tokenizer") { Description = "First train SharpLens' byte-level BPE with this vocab size on the corpus and save it to --tokenizer" };
+        var trainTokenizer = new Option<int?>("--train-tokenizer") { Description = "First train SharpLens' byte-level BPE (as `tokenizer train`: ) runs and digits single tokens) with this vocab size on the corpus and save it to --tokenizer" };
         var outDir = new Option<string>("--out") { Description = "Output folder (HF model + train_log.csv + loss.png + checkpoint/)", Required = true };
         var cacheDir = new Option<string?>("--cache") { Description = "Token cache folder (default: OUT/token_cache)" };
         var layers = new Option<int>("--layers") { Description = "Layers", DefaultValueFactory = _ => 4 };
@@ -36,19 +44,18 @@ internal static class TrainCommand
         var clip = new Option<double>("--clip") { Description = "Global gradient-norm clip (0 = off)", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<long>("--seed") { Description = "Seed of initialisation, data order and masking", DefaultValueFactory = _ => 1234 };
         var every = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = end and stop only)", DefaultValueFactory = _ => 200 };
-        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores); resume bit-exactly with the same number" };
+        var threads = new Option<string>("--threads") { Description = "Torch threads: N or auto (the CPUs available to the process); resume bit-exactly with the same number", DefaultValueFactory = _ => "auto" };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (refused if it belongs to another run)" };
         var evalParens = new Option<int>("--eval-parens") { Description = "After a clm run, greedy accuracy on N closing-paren prompts per depth 1–4 (0 = skip)", DefaultValueFactory = _ => 200 };
         var exportOnly = new Option<bool>("--export-only") { Description = "With --resume: write the HF folder from the checkpoint (e.g. of a stopped run) without training further" };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from this HF folder's weights (same arch and sizes): continued pretraining, fresh optimiser and schedule" };
         var evalOnly = new Option<bool>("--eval-only") { Description = "Only run the closing-paren evaluation on the model already saved in --out" };
-        foreach (var o in new Option[] { arch, objective, corpus, glob, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
+        foreach (var o in new Option[] { arch, objective, corpus, glob, holdout, precision, procedural, snapshotEvery, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
                      seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly, initFrom })
             cmd.Options.Add(o);
 
         cmd.SetAction(parse =>
         {
-            try
             {
                 if (parse.GetValue(evalOnly))
                     return EvalParens(parse.GetValue(outDir)!, TrainTokenizers.Load(parse.GetValue(tokenizer)!), Math.Max(1, parse.GetValue(evalParens)));
@@ -64,19 +71,27 @@ internal static class TrainCommand
                     DMlp = parse.GetValue(dMlp), DState = parse.GetValue(dState), SeqLen = parse.GetValue(seqLen), Batch = parse.GetValue(batch),
                     Tokens = parse.GetValue(tokens), Steps = parse.GetValue(steps), Lr = parse.GetValue(lr), Warmup = parse.GetValue(warmup),
                     MinLr = parse.GetValue(minLr), WeightDecay = parse.GetValue(wd), Clip = parse.GetValue(clip), Seed = parse.GetValue(seed),
-                    CheckpointEvery = parse.GetValue(every), Threads = parse.GetValue(threads), InitFrom = parse.GetValue(initFrom),
+                    CheckpointEvery = parse.GetValue(every), Threads = ParseThreads(parse.GetValue(threads)!), InitFrom = parse.GetValue(initFrom),
+                    Precision = ParsePrecision(parse.GetValue(precision)!), Procedural = ProceduralMix.ParseList(parse.GetValue(procedural)),
+                    SnapshotEvery = parse.GetValue(snapshotEvery),
                 };
                 options.Validate();
                 ModelFactory.RequireAvailable(options.Arch);
-                string corpusDir = parse.GetValue(corpus)!, tokDir = parse.GetValue(tokenizer)!, output = parse.GetValue(outDir)!, pattern = parse.GetValue(glob)!;
+                string tokDir = parse.GetValue(tokenizer)!, output = parse.GetValue(outDir)!;
+                var (sources, holdOut) = ParseCorpus(parse.GetValue(corpus)!, parse.GetValue(glob)!, parse.GetValue(holdout));
                 if (parse.GetValue(trainTokenizer) is int vocab)
                 {
-                    Console.Error.WriteLine($"training a byte-level BPE tokenizer (vocab {vocab}) on {corpusDir}/**/{pattern} …");
-                    var docs = TokenCache.ListFiles(corpusDir, pattern).Select(f => File.ReadAllText(Path.Combine(corpusDir, f)));
-                    ByteBpe.Train(docs, vocab).Save(tokDir);
+                    if (File.Exists(Path.Combine(tokDir, "tokenizer.json")))
+                        throw new UsageException($"--train-tokenizer writes a new tokenizer into --tokenizer, but {tokDir} already holds a tokenizer.json; " +
+                                                 "choose an empty folder, or drop --train-tokenizer to use that tokenizer");
+                    Console.Error.WriteLine($"training a byte-level BPE tokenizer (vocab {vocab}) on {string.Join(", ", sources.Select(s => $"{s.Root}/**/{s.Glob}"))} …");
+                    var docs = sources.SelectMany(s => s.ListFiles().Select(f => SharpLens.Code.Utf8Text.ReadAllText(Path.Combine(s.Root, f))))
+                        .Where(t => !Procedural.ContainsForbidden(t));
+                    new SharpLens.Tokenization.BpeTrainer(new SharpLens.Tokenization.BpeTrainerOptions { VocabSize = vocab }).Train(docs).Save(tokDir);
                 }
                 var tok = TrainTokenizers.Load(tokDir);
-                var cache = TokenCache.OpenOrBuild(corpusDir, pattern, tok, parse.GetValue(cacheDir) ?? Path.Combine(output, "token_cache"), Console.Error.WriteLine);
+                var cache = TokenCache.OpenOrBuild(sources, holdOut, tok, parse.GetValue(cacheDir) ?? Path.Combine(output, "token_cache"), Console.Error.WriteLine);
+                WriteHeldOut(output, cache);
                 int code = Run(options, tok, cache, output, parse.GetValue(resume), parse.GetValue(exportOnly));
                 if (code == 0 && options.Objective == Objective.Clm && parse.GetValue(evalParens) > 0)
                 {
@@ -86,15 +101,44 @@ internal static class TrainCommand
                 }
                 return code;
             }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException or IOException
-                                          or CheckpointMismatchException or InvalidOperationException or SharpLens.Loading.CheckpointFormatException)
-            {
-                Console.Error.WriteLine($"sharplens train: {e.Message}");
-                return 2;
-            }
         });
         return cmd;
     }
+
+    /// <summary>--corpus values (folders with optional glob and weight, or one manifest .json) and the held-out fraction.</summary>
+    static (List<CorpusSource> Sources, double HoldOut) ParseCorpus(string[] values, string defaultGlob, double? holdout)
+    {
+        if (values.Length == 1 && values[0].EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(values[0]))
+        {
+            var spec = CorpusSpec.Load(values[0]);
+            if (holdout is double h && h != spec.HoldOut)
+                throw new ArgumentException($"--holdout {h} contradicts the manifest's holdout {spec.HoldOut}; give it in one place");
+            return (spec.Sources, spec.HoldOut);
+        }
+        var sources = values.Select(v => CorpusSource.Parse(v, defaultGlob)).ToList();
+        foreach (var s in sources) s.ListFiles();                  // a source matching no file is an error before any work
+        double fraction = holdout ?? 0;
+        CorpusSpec.ValidateHoldOut(fraction, "--holdout");
+        return (sources, fraction);
+    }
+
+    /// <summary>OUT/heldout_files.txt: the absolute paths of the held-out files, one a line (for evaluations on unseen code).</summary>
+    static void WriteHeldOut(string output, TokenCache cache)
+    {
+        var m = cache.Manifest;
+        if (m.HeldOut.Count == 0) return;
+        AtomicFile.WriteText(Path.Combine(output, "heldout_files.txt"),
+            string.Concat(m.HeldOut.Select(f => Path.GetFullPath(Path.Combine(m.Sources[f.Source].Root, f.Path)) + "\n")));
+    }
+
+    static int? ParseThreads(string value) => value == "auto" ? null
+        : int.TryParse(value, out var n) && n >= 1 ? n : throw new ArgumentException($"--threads must be a whole number ≥ 1 or auto, found '{value}'");
+
+    static TrainPrecision? ParsePrecision(string value) => value switch
+    {
+        "auto" => null, "bf16" => TrainPrecision.Bf16, "fp32" => TrainPrecision.Fp32,
+        _ => throw new ArgumentException($"--precision must be bf16, fp32 or auto, found '{value}'"),
+    };
 
     static int Run(TrainOptions options, TrainTokenizer tok, TokenCache cache, string output, bool resume, bool exportOnly)
     {
@@ -143,16 +187,17 @@ internal static class TrainCommand
         finally { Console.CancelKeyPress -= onCancel; }
     }
 
+    /// <summary>The parens study's accuracy on its template (depths 1–4) → console lines and paren_eval.json beside the model.</summary>
     static int EvalParens(string modelDir, TrainTokenizer tok, int perDepth)
     {
         using var model = SharpLens.Loading.ModelLoader.Load(modelDir);
-        var results = ParenEval.Run(model, tok.EncodeForInference ?? tok.Encode, tok.TokenToId, perDepth);
-        var lines = results.Select(r => $"depth {r.Depth} ('{r.Answer}', id {r.AnswerId}): {r.Correct}/{r.Total} = {r.Accuracy:P1}").ToList();
-        foreach (var l in lines) Console.WriteLine("closing parens " + l);
-        File.WriteAllText(Path.Combine(modelDir, "paren_eval.json"), System.Text.Json.JsonSerializer.Serialize(results.Select(r => new
+        var rows = SharpLens.Analysis.Parens.ParensStudy.Accuracy(model, SharpLens.Tokenization.Tokenizer.Load(tok.Directory ?? throw new InvalidDataException("the closing-paren evaluation expects a tokenizer folder, found an in-memory tokenizer")), [1, 2, 3, 4], perDepth)
+            .Where(r => r.Depth > 0).ToList();
+        foreach (var r in rows) Console.WriteLine($"closing parens depth {r.Depth}: {r.Correct}/{r.N} = {r.Accuracy:P1} (mean p(label) {r.MeanLabelProb:0.###})");
+        File.WriteAllText(Path.Combine(modelDir, "paren_eval.json"), System.Text.Json.JsonSerializer.Serialize(rows.Select(r => new
         {
-            depth = r.Depth, answer = r.Answer, answer_id = r.AnswerId, correct = r.Correct, total = r.Total, accuracy = r.Accuracy,
-        }), new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+            depth = r.Depth, answer = new string(')', r.Depth), correct = r.Correct, total = r.N, accuracy = r.Accuracy, mean_label_prob = r.MeanLabelProb,
+        }), SharpLens.Reports.ReportJson.Options) + "\n");
         return 0;
     }
 

@@ -14,7 +14,7 @@ internal static class VerifyCommand
         var atol = new Option<double>("--atol") { Description = "max |Δ| allowed per element", DefaultValueFactory = _ => 1e-4 };
         var dtype = CliCommon.DTypeOption();
         var cmd = new Command("verify", "Check a model's activations against tensors saved from another implementation.") { dir, reference, atol, dtype };
-        cmd.SetAction(r => CliCommon.Guard(() =>
+        cmd.SetAction(r =>
         {
             using var model = CliCommon.LoadModel(r.GetValue(dir)!, r.GetValue(dtype)!);
             var result = ReferenceCheck.Run(model, r.GetValue(reference)!, r.GetValue(atol));
@@ -29,7 +29,7 @@ internal static class VerifyCommand
                 ? $"verify: all {result.Tensors.Count} tensors within atol {r.GetValue(atol):g}"
                 : result.Tensors.Count == 0 ? "verify: the reference holds no comparable tensor" : $"verify: {bad} of {result.Tensors.Count} tensors FAIL (atol {r.GetValue(atol):g})");
             return result.Ok ? 0 : 1;
-        }));
+        });
         return cmd;
     }
 }

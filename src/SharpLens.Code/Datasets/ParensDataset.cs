@@ -68,16 +68,19 @@ public static class ParensDataset
     }
 
     /// <summary>Parses a depth list such as "1-4" or "1,2,4".</summary>
+    /// <summary>Deepest nesting a dataset asks for: 64 missing closing parens.</summary>
+    public const int MaxDepth = 64;
+
     public static IReadOnlyList<int> ParseDepths(string text)
     {
         var result = new List<int>();
         foreach (var part in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var range = part.Split('-');
-            if (range.Length == 1 && int.TryParse(range[0], out var d) && d >= 1) result.Add(d);
-            else if (range.Length == 2 && int.TryParse(range[0], out var a) && int.TryParse(range[1], out var b) && a >= 1 && b >= a)
+            if (range.Length == 1 && int.TryParse(range[0], out var d) && d is >= 1 and <= MaxDepth) result.Add(d);
+            else if (range.Length == 2 && int.TryParse(range[0], out var a) && int.TryParse(range[1], out var b) && a >= 1 && b >= a && b <= MaxDepth)
                 result.AddRange(Enumerable.Range(a, b - a + 1));
-            else throw new FormatException($"expected depths such as 1-4 or 1,2,4 (each ≥ 1), found '{text}'");
+            else throw new FormatException($"expected depths such as 1-4 or 1,2,4 (each in [1, {MaxDepth}]), found '{text}'");
         }
         if (result.Count == 0) throw new FormatException($"expected at least one depth, found '{text}'");
         return result.Distinct().ToList();

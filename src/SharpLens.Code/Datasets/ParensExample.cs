@@ -82,13 +82,17 @@ public sealed record SplitSizes(int Train, int Dev, int Test)
     /// <summary>Total examples.</summary>
     public int Total => Train + Dev + Test;
 
-    /// <summary>Parses "350/150/150".</summary>
+    /// <summary>Most examples per depth (all splits together): 1,000,000.</summary>
+    public const int MaxTotal = 1_000_000;
+
+    /// <summary>Parses "350/150/150" (each count ≥ 0, together at most <see cref="MaxTotal"/>).</summary>
     public static SplitSizes Parse(string text)
     {
         var parts = (text ?? "").Split('/');
-        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, out var v) && v >= 0))
+        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, out var v) && v is >= 0 and <= MaxTotal))
             throw new FormatException($"expected train/dev/test counts such as 350/150/150, found '{text}'");
-        return new SplitSizes(int.Parse(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]));
+        var sizes = new SplitSizes(int.Parse(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]));
+        return sizes.Total <= MaxTotal ? sizes : throw new FormatException($"expected at most {MaxTotal:N0} examples per depth, found {sizes.Total:N0} in '{text}'");
     }
 
     /// <summary>The split of the i-th example drawn (train first, then dev, then test).</summary>

@@ -16,7 +16,7 @@ public sealed class HfConfig
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"config.json not found: {path}", path);
         JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        try { node = JsonNode.Parse(SharpLens.Code.Utf8Text.ReadAllText(path)); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: malformed JSON ({e.Message})"); }
         return node is JsonObject o ? new HfConfig(o, path) : throw new InvalidDataException($"{path}: expected a JSON object at the top level");
     }
@@ -40,6 +40,19 @@ public sealed class HfConfig
     public string? String(string key, string? @default) => Has(key) ? AsString(key, root[key]!) : @default;
     public JsonObject? Object(string key) => Has(key) ? root[key] as JsonObject ?? throw Bad(key, "an object", root[key]!) : null;
 
+    /// <summary>Typed reads inside a nested object such as rope_scaling or ssm_cfg: null when absent, an error naming
+    /// <c>name.key</c> when the type is wrong.</summary>
+    public string? StringIn(JsonObject o, string name, string key) => o[key] is { } v ? AsString($"{name}.{key}", v) : null;
+    public double? DoubleIn(JsonObject o, string name, string key) => o[key] is { } v ? AsDouble($"{name}.{key}", v) : null;
+    public int? IntIn(JsonObject o, string name, string key) => o[key] is { } v ? AsInt($"{name}.{key}", v) : null;
+    public bool? BoolIn(JsonObject o, string name, string key) => o[key] is { } v ? AsBool($"{name}.{key}", v) : null;
+
+    /// <summary>The first entry of a string array key (e.g. architectures[0]), or null when the key is absent or empty.</summary>
+    public string? FirstString(string key) => !Has(key) ? null
+        : root[key] is JsonArray a ? (a.Count == 0 ? null : a[0] is { } first ? AsString(key + "[0]", first)
+            : throw new InvalidDataException($"{Path}: key '{key}[0]' should be a string, found null"))
+        : throw Bad(key, "an array of strings", root[key]!);
+
     /// <summary>Throws unless the key is absent or holds one of the allowed values (never silently ignores an option).</summary>
     public void RequireOneOf(string key, params string[] allowed)
     {
@@ -49,9 +62,16 @@ public sealed class HfConfig
             throw new NotSupportedException($"{Path}: {key} = {v} is not supported (supported: {string.Join(", ", allowed)})");
     }
 
-    int AsInt(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<int>(out var i) ? i
-        : v is JsonValue jd && jd.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d
-        : throw Bad(key, "an integer", v);
+    int AsInt(string key, JsonNode v)
+    {
+        int i = v is JsonValue jv && jv.TryGetValue<int>(out var n) ? n
+            : v is JsonValue jd && jd.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d
+            : throw Bad(key, "an integer", v);
+        // Keys that size tensors are bounded here, before any architecture allocates from them.
+        if (InputLimits.ConfigKeys.TryGetValue(key, out var range) && (i < range.Min || i > range.Max))
+            throw new InvalidDataException($"{Path}: key '{key}' should be an integer in [{range.Min}, {range.Max}], found {i}");
+        return i;
+    }
     double AsDouble(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<double>(out var d) ? d : throw Bad(key, "a number", v);
     bool AsBool(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<bool>(out var b) ? b : throw Bad(key, "true or false", v);
     string AsString(string key, JsonNode v) => v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : throw Bad(key, "a string", v);

@@ -57,9 +57,24 @@ public static class ModelLoader
             throw new ArgumentException($"dtype {options.DType} is not supported for models (use float32 or bfloat16; float16 matmul on CPU is ~50x slower)");
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model folder not found: {directory}");
         var config = HfConfig.Load(System.IO.Path.Combine(directory, "config.json"));
+        ITensorSource opened;
+        string sourceName;
+        try { opened = OpenWeights(directory, out sourceName); }
+        catch (FileNotFoundException)
+        {
+            ValidateConfig(config);   // a bad config is the first thing to report, even in a folder without weights
+            throw;
+        }
+        using var source = opened;
+        // Sizes come from untrusted files: the weights must fit in memory, and the model the config describes may not
+        // allocate far beyond what the weights declare (checked per parameter, before each allocation).
+        long elements = DeclaredElements(source, sourceName);
+        int elementSize = options.DType == ScalarType.BFloat16 ? 2 : 4;
+        InputLimits.RequireMemory(elements > long.MaxValue / elementSize ? long.MaxValue : elements * elementSize, $"{sourceName} ({elements:N0} elements as {options.DType})");
         Architecture arch;
-        using (Nn.Params.Use(options.DType)) arch = Create(config);
-        using var source = OpenWeights(directory, out var sourceName);
+        using (Nn.Params.Use(options.DType))
+        using (Nn.Params.Limit(InputLimits.ParameterBudget(elements), $"{config.Path} describes a larger model than {sourceName} holds ({elements:N0} elements)"))
+            arch = Create(config);
         try
         {
             arch.Model.LoadReport = StrictLoader.Load(arch.Model, source, arch.Map, options.DType, sourceName);
@@ -68,6 +83,30 @@ public static class ModelLoader
         arch.Model.SourceDirectory = directory;
         arch.Model.eval();
         return arch.Model;
+    }
+
+    /// <summary>Runs the config checks of <see cref="Create"/> without allocating: every parameter is refused, and that
+    /// refusal (the first allocation) means the config itself passed.</summary>
+    static void ValidateConfig(HfConfig config)
+    {
+        try
+        {
+            using (Nn.Params.Limit(0, config.Path)) Create(config).Model.Dispose();
+        }
+        catch (Nn.ParameterBudgetException) { }
+    }
+
+    static long DeclaredElements(ITensorSource source, string sourceName)
+    {
+        long total = 0;
+        foreach (var key in source.Keys)
+        {
+            long n = 1;
+            foreach (var d in source.Shape(key))
+                n = d < 0 || (d != 0 && n > long.MaxValue / d) ? throw new CheckpointFormatException($"{sourceName}: tensor '{key}' has an invalid shape") : n * d;
+            total = total > long.MaxValue - n ? long.MaxValue : total + n;
+        }
+        return total;
     }
 
     /// <summary>Opens the weights of a folder: model.safetensors, model.safetensors.index.json + shards, pytorch_model.bin,
@@ -101,7 +140,8 @@ internal static class ShardIndex
         catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{indexPath}: malformed JSON ({e.Message})"); }
         var map = node?["weight_map"] as System.Text.Json.Nodes.JsonObject
             ?? throw new InvalidDataException($"{indexPath}: expected an object 'weight_map'");
-        var weightMap = map.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? throw new InvalidDataException($"{indexPath}: weight_map['{kv.Key}'] is null"));
+        var weightMap = map.ToDictionary(kv => kv.Key, kv => kv.Value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var f) ? f
+            : throw new InvalidDataException($"{indexPath}: weight_map['{kv.Key}'] should be a shard file name, found {kv.Value?.ToJsonString() ?? "null"}"));
         var dir = System.IO.Path.GetDirectoryName(indexPath)!;
         var files = weightMap.Values.Distinct().OrderBy(f => f, StringComparer.Ordinal).ToList();
         var shards = new List<ITensorSource>();

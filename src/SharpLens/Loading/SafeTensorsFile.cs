@@ -71,6 +71,7 @@ public sealed class SafeTensorsFile : ITensorSource
             fs.ReadExactly(header);
         }
         long dataStart = 8 + header.Length, dataLength = length - dataStart;
+        if (SharpLens.Code.Utf8Text.FirstInvalid(header) is long bad) throw new CheckpointFormatException($"{path}: header has invalid UTF-8 at byte offset {8 + bad}");
         var entries = new Dictionary<string, SafeTensorEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>();
         JsonDocument doc;
@@ -115,12 +116,18 @@ public sealed class SafeTensorsFile : ITensorSource
         int es;
         try { es = ElementSize(dtype); }
         catch (CheckpointFormatException e) { throw new CheckpointFormatException($"{where}: {e.Message}"); }
-        var shape = sh.EnumerateArray().Select(x => x.TryGetInt64(out var d) && d >= 0 ? d : throw new CheckpointFormatException($"{where}: bad dimension {x}")).ToArray();
-        long begin = off[0].TryGetInt64(out var b) ? b : -1, end = off[1].TryGetInt64(out var en) ? en : -1;
+        var shape = sh.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt64(out var d) && d >= 0 ? d
+            : throw new CheckpointFormatException($"{where}: bad dimension {x.GetRawText()}")).ToArray();
+        long begin = off[0].ValueKind == JsonValueKind.Number && off[0].TryGetInt64(out var b) ? b : -1;
+        long end = off[1].ValueKind == JsonValueKind.Number && off[1].TryGetInt64(out var en) ? en : -1;
         if (begin < 0 || end < begin) throw new CheckpointFormatException($"{where}: data_offsets [{off[0]},{off[1]}] are invalid");
         if (end > dataLength) throw new CheckpointFormatException($"{where}: data_offsets end {end} is past the data buffer ({dataLength} bytes; truncated file?)");
+        // Every product is checked: a shape whose byte size overflows 64 bits cannot match any real data span.
         long numel = 1;
-        foreach (var d in shape) numel = checked(numel * d);
+        foreach (var d in shape)
+            numel = d != 0 && numel > long.MaxValue / es / d
+                ? throw new CheckpointFormatException($"{where}: {dtype} shape [{string.Join(",", shape)}] overflows 64-bit byte sizes")
+                : numel * d;
         if ((end - begin) != numel * es)
             throw new CheckpointFormatException($"{where}: {dtype} shape [{string.Join(",", shape)}] needs {numel * es} bytes but data_offsets span {end - begin}");
         return new SafeTensorEntry(name, dtype, shape, begin, end);

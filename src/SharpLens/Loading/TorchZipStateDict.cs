@@ -20,6 +20,12 @@ namespace SharpLens.Loading;
 public sealed class TorchZipStateDict : ITensorSource
 {
     static readonly string[] Wrappers = ["state_dict", "model_state_dict", "model", "module"];
+    /// <summary>Largest data.pkl read (64 MiB; a state dict's pickle is a few MB even for billions of parameters).</summary>
+    public const int MaxPickleBytes = 64 << 20;
+    /// <summary>Deepest dict nesting flattened (module paths are far shallower); deeper, or a dict that contains itself, is refused.</summary>
+    public const int MaxNesting = 100;
+    /// <summary>Most memo entries a pickle may define.</summary>
+    public const int MaxMemo = 1 << 22;
     readonly ZipArchive zip;
     readonly string prefix;
     readonly Dictionary<string, TensorRef> tensors;
@@ -58,13 +64,16 @@ public sealed class TorchZipStateDict : ITensorSource
                 var order = r.ReadToEnd().Trim();
                 if (order != "little") throw new CheckpointFormatException($"{path}: byteorder is '{order}'; only little-endian checkpoints are supported");
             }
-            byte[] pickle;
-            using (var s = pkls[0].Open()) using (var ms = new MemoryStream()) { s.CopyTo(ms); pickle = ms.ToArray(); }
+            if (pkls[0].Length > MaxPickleBytes)
+                throw new CheckpointFormatException($"{path}: {pkls[0].FullName} is {pkls[0].Length:N0} bytes; the limit is {MaxPickleBytes:N0}");
+            byte[] pickle = ReadAtMost(pkls[0], MaxPickleBytes, path);
             object? root = new RestrictedUnpickler(pickle, $"{path}: {pkls[0].FullName}").Load();
             var unwrapped = new List<string>();
             var skipped = new List<string>();
+            var seen = new HashSet<PyDict>(ReferenceEqualityComparer.Instance);
             while (root is PyDict d && Wrappers.Select(w => (w, v: d.Get(w))).FirstOrDefault(x => x.v is PyDict) is { w: not null } hit)
             {
+                if (!seen.Add(d)) throw new CheckpointFormatException($"{path}: the dict under '{string.Join(".", unwrapped)}' contains itself (a cycle)");
                 var outer = string.Concat(unwrapped.Select(u => u + "."));
                 skipped.AddRange(d.Items.Where(e => !Equals(e.Key, hit.w)).Select(e => $"{outer}{e.Key} ({TypeName(e.Value)})"));
                 unwrapped.Add(hit.w);
@@ -72,23 +81,49 @@ public sealed class TorchZipStateDict : ITensorSource
             }
             if (root is not PyDict top) throw new CheckpointFormatException($"{path}: the pickled object is a {TypeName(root)}, expected a dict of tensors");
             var tensors = new Dictionary<string, TensorRef>(StringComparer.Ordinal);
-            Flatten(top, "", tensors, skipped, path);
+            Flatten(top, "", tensors, skipped, path, new HashSet<PyDict>(ReferenceEqualityComparer.Instance));
             var result = new TorchZipStateDict(path, zip, prefix, tensors, unwrapped, skipped);
             foreach (var (k, t) in tensors) result.Validate(k, t);
+            long bytes = 0;   // each storage's size was checked against overflow by Validate; the sum saturates
+            foreach (var st in tensors.Values.Select(t => t.Storage).DistinctBy(st => st.Key))
+            {
+                long b = st.NumEl * SafeTensorsFile.ElementSize(st.DType);
+                bytes = bytes > long.MaxValue - b ? long.MaxValue : bytes + b;
+            }
+            InputLimits.RequireMemory(bytes, $"{path} ({bytes:N0} bytes of storages)");
             return result;
         }
+        catch (InvalidDataException e) { zip.Dispose(); throw new CheckpointFormatException($"{path}: corrupt zip archive ({e.Message})"); }
         catch { zip.Dispose(); throw; }
     }
 
-    static void Flatten(PyDict d, string prefix, Dictionary<string, TensorRef> into, List<string> skipped, string path)
+    /// <summary>Flattens nested dicts; <paramref name="open"/> holds the dicts on the current path, so a cycle is refused
+    /// instead of recursing forever, and depth is bounded by <see cref="MaxNesting"/>.</summary>
+    static void Flatten(PyDict d, string prefix, Dictionary<string, TensorRef> into, List<string> skipped, string path, HashSet<PyDict> open)
     {
+        if (open.Count >= MaxNesting) throw new CheckpointFormatException($"{path}: dicts nested deeper than {MaxNesting} levels under '{prefix}'");
+        if (!open.Add(d)) throw new CheckpointFormatException($"{path}: the dict under '{prefix.TrimEnd('.')}' contains itself (a cycle)");
         foreach (var (k, v) in d.Items)
         {
             var key = prefix + (k is string s ? s : k is long n ? n.ToString() : throw new CheckpointFormatException($"{path}: dict key {TypeName(k)} is not a string"));
             if (v is TensorRef t) { if (!into.TryAdd(key, t)) throw new CheckpointFormatException($"{path}: tensor '{key}' appears twice after flattening"); }
-            else if (v is PyDict inner) Flatten(inner, key + ".", into, skipped, path);
+            else if (v is PyDict inner) Flatten(inner, key + ".", into, skipped, path, open);
             else skipped.Add($"{key} ({TypeName(v)})");
         }
+        open.Remove(d);
+    }
+
+    static byte[] ReadAtMost(ZipArchiveEntry entry, int max, string path)
+    {
+        using var s = entry.Open();
+        using var ms = new MemoryStream();
+        var buffer = new byte[81920];
+        for (int n; (n = s.Read(buffer)) > 0;)
+        {
+            if (ms.Length + n > max) throw new CheckpointFormatException($"{path}: {entry.FullName} decompresses to more than {max:N0} bytes");
+            ms.Write(buffer, 0, n);
+        }
+        return ms.ToArray();
     }
 
     void Validate(string key, TensorRef t)
@@ -97,12 +132,17 @@ public sealed class TorchZipStateDict : ITensorSource
             throw new CheckpointFormatException($"{Path}: tensor '{key}' has {t.Size.Length} sizes but {t.Stride.Length} strides");
         if (t.Size.Any(s => s < 0) || t.Stride.Any(s => s < 0) || t.Offset < 0)
             throw new CheckpointFormatException($"{Path}: tensor '{key}' has a negative size, stride or offset");
-        long last = t.Size.Any(s => s == 0) ? -1 : t.Offset + t.Size.Zip(t.Stride, (s, st) => (s - 1) * st).Sum();
+        long last;
+        try { last = t.Size.Any(s => s == 0) ? -1 : checked(t.Offset + t.Size.Zip(t.Stride, (s, st) => checked((s - 1) * st)).Sum()); }
+        catch (OverflowException) { throw new CheckpointFormatException($"{Path}: tensor '{key}' has sizes, strides and offset whose extent overflows 64 bits"); }
+        if (t.Storage.NumEl < 0) throw new CheckpointFormatException($"{Path}: storage '{t.Storage.Key}' declares {t.Storage.NumEl} elements");
         if (last >= t.Storage.NumEl)
             throw new CheckpointFormatException($"{Path}: tensor '{key}' reaches element {last} of storage '{t.Storage.Key}', which holds {t.Storage.NumEl}");
         var entry = zip.GetEntry(prefix + "data/" + t.Storage.Key)
             ?? throw new CheckpointFormatException($"{Path}: storage '{t.Storage.Key}' of tensor '{key}' is not in the archive (expected {prefix}data/{t.Storage.Key})");
-        long need = t.Storage.NumEl * SafeTensorsFile.ElementSize(t.Storage.DType);
+        int es = SafeTensorsFile.ElementSize(t.Storage.DType);
+        if (t.Storage.NumEl > long.MaxValue / es) throw new CheckpointFormatException($"{Path}: storage '{t.Storage.Key}' declares {t.Storage.NumEl} elements, which overflows 64-bit byte sizes");
+        long need = t.Storage.NumEl * es;
         if (entry.Length != need)
             throw new CheckpointFormatException($"{Path}: storage '{t.Storage.Key}' is {entry.Length} bytes; {t.Storage.NumEl} {t.Storage.DType} elements need {need}");
     }
@@ -121,7 +161,11 @@ public sealed class TorchZipStateDict : ITensorSource
         if (entry.Length > Array.MaxLength)
             throw new CheckpointFormatException($"{Path}: storage '{t.Storage.Key}' of '{key}' is {entry.Length} bytes, over the 2 GiB a single read supports; convert the checkpoint to safetensors");
         var bytes = new byte[entry.Length];
-        using (var s = entry.Open()) s.ReadExactly(bytes);
+        try { using var s = entry.Open(); s.ReadExactly(bytes); }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+        {
+            throw new CheckpointFormatException($"{Path}: storage '{t.Storage.Key}' of '{key}' cannot be read from the archive ({e.Message})");
+        }
         using var storage = empty(t.Storage.NumEl, SafeTensorsFile.ToScalarType(t.Storage.DType));
         if (bytes.Length > 0) storage.bytes = bytes;
         return storage.as_strided(t.Size, t.Stride, t.Offset).contiguous();
@@ -143,14 +187,15 @@ public sealed class TorchZipStateDict : ITensorSource
     internal sealed record TensorRef(StorageRef Storage, long Offset, long[] Size, long[] Stride);
     internal sealed class PyDict
     {
+        readonly Dictionary<object, int> index = new();   // key → position in Items (a linear search made big dicts quadratic)
         public List<(object Key, object? Value)> Items { get; } = new();
         public void Set(object? k, object? v, string where)
         {
             if (k is not (string or long)) throw new CheckpointFormatException($"{where}: dict key of type {TypeName(k)} is not supported");
-            int i = Items.FindIndex(e => Equals(e.Key, k));
-            if (i >= 0) Items[i] = (k, v); else Items.Add((k, v));
+            if (index.TryGetValue(k, out int i)) Items[i] = (k, v);
+            else { index[k] = Items.Count; Items.Add((k, v)); }
         }
-        public object? Get(string k) => Items.FirstOrDefault(e => Equals(e.Key, k)).Value;
+        public object? Get(string k) => index.TryGetValue(k, out int i) ? Items[i].Value : null;
     }
 
     /// <summary>Pickle protocols 2–4, the opcodes torch.save emits for state dicts; everything else is rejected.</summary>
@@ -191,7 +236,7 @@ public sealed class TorchZipStateDict : ITensorSource
                     case (byte)'G': { var b = Bytes(8); Array.Reverse(b); stack.Add(BitConverter.ToDouble(b)); break; } // BINFLOAT (big-endian)
                     case (byte)'X': stack.Add(Utf8(Len32())); break;                         // BINUNICODE
                     case 0x8c: stack.Add(Utf8(U8())); break;                                 // SHORT_BINUNICODE
-                    case 0x8d: stack.Add(Utf8(checked((int)BitConverter.ToInt64(Bytes(8))))); break; // BINUNICODE8
+                    case 0x8d: { long n = BitConverter.ToInt64(Bytes(8)); stack.Add(Utf8(n is >= 0 and <= int.MaxValue ? (int)n : throw Bad("BINUNICODE8 length out of range"))); break; } // BINUNICODE8
                     case (byte)'T': stack.Add(Encoding.Latin1.GetString(Bytes(Len32()))); break;     // BINSTRING
                     case (byte)'U': stack.Add(Encoding.Latin1.GetString(Bytes(U8()))); break;        // SHORT_BINSTRING
                     case (byte)'B': stack.Add(Bytes(Len32())); break;                        // BINBYTES
@@ -209,9 +254,9 @@ public sealed class TorchZipStateDict : ITensorSource
                     case (byte)'d': { var items = PopMark(); var d = new PyDict(); SetItems(d, items); stack.Add(d); break; } // DICT
                     case (byte)'s': { var v = Pop(); var k = Pop(); AsDict(Peek()).Set(k, v, where); break; }
                     case (byte)'u': { var items = PopMark(); SetItems(AsDict(Peek()), items); break; }
-                    case (byte)'q': memo[U8()] = Peek(); break;                              // BINPUT
-                    case (byte)'r': memo[BitConverter.ToUInt32(Bytes(4))] = Peek(); break;   // LONG_BINPUT
-                    case 0x94: memo[memo.Count] = Peek(); break;                             // MEMOIZE
+                    case (byte)'q': Put(U8()); break;                                        // BINPUT
+                    case (byte)'r': Put(BitConverter.ToUInt32(Bytes(4))); break;             // LONG_BINPUT
+                    case 0x94: Put(memo.Count); break;                                       // MEMOIZE
                     case (byte)'h': stack.Add(Memo(U8())); break;                            // BINGET
                     case (byte)'j': stack.Add(Memo(BitConverter.ToUInt32(Bytes(4)))); break; // LONG_BINGET
                     case (byte)'c': stack.Add(Global(Line(), Line())); break;                // GLOBAL
@@ -278,11 +323,17 @@ public sealed class TorchZipStateDict : ITensorSource
             for (int i = 0; i < items.Length; i += 2) d.Set(items[i], items[i + 1], where);
         }
 
+        void Put(long i)
+        {
+            if (memo.Count >= MaxMemo && !memo.ContainsKey(i)) throw Bad($"more than {MaxMemo:N0} memo entries");
+            memo[i] = Peek();
+        }
+
         CheckpointFormatException Bad(string what) => new($"{where}: {what} (at byte {pos})");
         byte U8() => pos < data.Length ? data[pos++] : throw Bad("unexpected end of pickle data");
         byte[] Bytes(int n)
         {
-            if (n < 0 || pos + n > data.Length) throw Bad("unexpected end of pickle data");
+            if (n < 0 || (long)pos + n > data.Length) throw Bad("unexpected end of pickle data");
             var b = data.AsSpan(pos, n).ToArray(); pos += n; return b;
         }
         int Len32() { int n = BitConverter.ToInt32(Bytes(4)); return n >= 0 ? n : throw Bad("negative length"); }

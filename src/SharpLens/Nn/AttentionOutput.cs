@@ -25,7 +25,7 @@ public static class AttentionOutput
         long b = z.shape[0], p = z.shape[1], h = z.shape[2], dh = z.shape[3];
         if (!result.IsActive)
         {
-            var flat = z.reshape(b, p, h * dh).matmul(weight);
+            var flat = Precision.MatMul(z.reshape(b, p, h * dh), weight);
             return bias is null ? flat : flat + bias;
         }
         var wo = weight.view(h, dh, weight.shape[1]);                                       // [head, d_head, d_model]

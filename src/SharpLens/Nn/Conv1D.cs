@@ -21,5 +21,5 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => x.matmul(weight) + bias;                     // [.., in] → [.., out]
+    public override Tensor forward(Tensor x) => Precision.MatMul(x, weight) + bias;         // [.., in] → [.., out]
 }

@@ -21,7 +21,7 @@ public sealed class Linear : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => nn.functional.linear(x, weight, bias);
+    public override Tensor forward(Tensor x) => Precision.Linear(x, weight, bias);
 }
 
 /// <summary>A lookup table [num, dim] (nn.Embedding).</summary>
@@ -37,9 +37,26 @@ public sealed class Embedding : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
+/// A normalisation layer split so analyses reuse the forward's own maths: the divisor <see cref="Scale"/>, the forward
+/// <see cref="Apply"/>, and <see cref="Linear"/>, the part that is linear in x once the scale is fixed (centering,
+/// division, weight; no bias) — what direct logit attribution pushes each residual component through.
+/// </summary>
+public interface INorm
+{
+    /// <summary>The divisor in float32: [.., 1].</summary>
+    Tensor Scale(Tensor x);
+    /// <summary>The forward given a scale (model dtype).</summary>
+    Tensor Apply(Tensor x, Tensor scale);
+    /// <summary>Centering (LayerNorm), division by <paramref name="scale"/> and the weight, in float32, without the bias.</summary>
+    Tensor Linear(Tensor x, Tensor scale);
+    /// <summary>The additive bias (null for RMSNorm).</summary>
+    Tensor? Bias { get; }
+}
+
+/// <summary>
 /// RMSNorm as HF Llama: computed in float32, y = w · x / sqrt(mean(x²) + eps), cast back to the input dtype before the weight.
 /// </summary>
-public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>, INorm
 {
     public readonly Parameter weight;
     public double Eps { get; }
@@ -54,13 +71,21 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public Tensor Scale(Tensor x) => (x.to(ScalarType.Float32).pow(2).mean([-1], keepdim: true) + Eps).sqrt();
 
     /// <summary>Applies the norm given its scale (so hooks on the scale take effect).</summary>
-    public Tensor Apply(Tensor x, Tensor scale) => weight * (x.to(ScalarType.Float32) / scale).to(x.dtype);
+    public Tensor Apply(Tensor x, Tensor scale) => weight * Normalized(x, scale).to(x.dtype);
+
+    /// <inheritdoc/>
+    public Tensor Linear(Tensor x, Tensor scale) => Normalized(x, scale) * weight.to(ScalarType.Float32);
+
+    /// <inheritdoc/>
+    public Tensor? Bias => null;
+
+    static Tensor Normalized(Tensor x, Tensor scale) => x.to(ScalarType.Float32) / scale;
 
     public override Tensor forward(Tensor x) => Apply(x, Scale(x));
 }
 
 /// <summary>LayerNorm: y = (x − mean) / sqrt(var + eps) · w + b, statistics in float32.</summary>
-public sealed class LayerNorm : nn.Module<Tensor, Tensor>
+public sealed class LayerNorm : nn.Module<Tensor, Tensor>, INorm
 {
     public readonly Parameter weight;
     public readonly Parameter bias;
@@ -76,10 +101,19 @@ public sealed class LayerNorm : nn.Module<Tensor, Tensor>
     /// <summary>The divisor sqrt(var(x) + eps) in float32: [.., 1].</summary>
     public Tensor Scale(Tensor x) => (x.to(ScalarType.Float32).var([-1], unbiased: false, keepdim: true) + Eps).sqrt();
 
-    public Tensor Apply(Tensor x, Tensor scale)
+    /// <summary>Applies the norm given its scale (so hooks on the scale take effect).</summary>
+    public Tensor Apply(Tensor x, Tensor scale) => Normalized(x, scale).to(x.dtype) * weight + bias;
+
+    /// <inheritdoc/>
+    public Tensor Linear(Tensor x, Tensor scale) => Normalized(x, scale) * weight.to(ScalarType.Float32);
+
+    /// <inheritdoc/>
+    public Tensor? Bias => bias;
+
+    static Tensor Normalized(Tensor x, Tensor scale)
     {
         var xf = x.to(ScalarType.Float32);
-        return ((xf - xf.mean([-1], keepdim: true)) / scale).to(x.dtype) * weight + bias;
+        return (xf - xf.mean([-1], keepdim: true)) / scale;
     }
 
     public override Tensor forward(Tensor x) => Apply(x, Scale(x));

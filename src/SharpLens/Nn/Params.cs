@@ -14,8 +14,47 @@ public static class Params
     /// <summary>The dtype parameters are created in: the innermost <see cref="Use"/>, else float32.</summary>
     public static ScalarType DType => Current.Value ?? ScalarType.Float32;
 
-    /// <summary>Uninitialised storage (pages are not touched until written, so a loader can replace it cheaply).</summary>
-    public static Tensor Empty(params long[] shape) => empty(shape, dtype: DType);
+    static readonly AsyncLocal<Budget?> CurrentBudget = new();
+
+    /// <summary>Uninitialised storage (pages are not touched until written, so a loader can replace it cheaply).
+    /// Shapes are checked first: a negative dimension, an overflowing element count or one past the current
+    /// <see cref="Limit"/> throws <see cref="ParameterBudgetException"/> before anything is allocated.</summary>
+    public static Tensor Empty(params long[] shape)
+    {
+        long n = 1;
+        foreach (var d in shape)
+        {
+            if (d < 0) throw new ParameterBudgetException($"parameter shape [{string.Join(", ", shape)}] has a negative dimension");
+            n = d != 0 && n > long.MaxValue / d ? throw new ParameterBudgetException($"parameter shape [{string.Join(", ", shape)}] has more than 2^63 elements") : n * d;
+        }
+        if (CurrentBudget.Value is { } b)
+        {
+            if (n > b.Left) throw new ParameterBudgetException($"{b.What}: a parameter of shape [{string.Join(", ", shape)}] would exceed {b.Total:N0} elements");
+            b.Left -= n;
+        }
+        return empty(shape, dtype: DType);
+    }
+
+    /// <summary>Refuses parameters beyond <paramref name="maxElements"/> in total until disposed (the loader passes what
+    /// the checkpoint can back, so a config with absurd sizes fails before allocating). <paramref name="what"/> starts the message.</summary>
+    public static IDisposable Limit(long maxElements, string what)
+    {
+        var previous = CurrentBudget.Value;
+        CurrentBudget.Value = new Budget(maxElements, what);
+        return new RestoreBudget(previous);
+    }
+
+    sealed class Budget(long total, string what)
+    {
+        public long Total { get; } = total;
+        public string What { get; } = what;
+        public long Left { get; set; } = total;
+    }
+
+    sealed class RestoreBudget(Budget? previous) : IDisposable
+    {
+        public void Dispose() => CurrentBudget.Value = previous;
+    }
 
     /// <summary>Builds parameters in <paramref name="dtype"/> until disposed.</summary>
     public static IDisposable Use(ScalarType dtype)
@@ -30,3 +69,6 @@ public static class Params
         public void Dispose() => Current.Value = previous;
     }
 }
+
+/// <summary>A model construction that would allocate more parameters than <see cref="Params.Limit"/> allows.</summary>
+public sealed class ParameterBudgetException(string message) : Exception(message);

@@ -16,7 +16,8 @@ public static class ParensHtml
     static string E(string s) => WebUtility.HtmlEncode(s);
     static string N(double v, string f = "0.###") => double.IsNaN(v) ? "–" : v.ToString(f, CultureInfo.InvariantCulture);
 
-    const string Css = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}" +
+    /// <summary>The stylesheet of SharpLens report pages (shared by <see cref="AnalysisHtml"/>).</summary>
+    internal const string Css = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}" +
         "table{border-collapse:collapse;font-size:12px;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}" +
         "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}details{font-size:12px}" +
         ".tok{display:inline-block;padding:2px 3px;margin:1px;border:1px solid #ddd;font-family:monospace;white-space:pre}" +

@@ -1,8 +1,4 @@
 // Writes a parens study result as results.json, six CSVs and one self-contained HTML file.
-using System.Collections;
-using System.Globalization;
-using System.Reflection;
-using System.Text;
 using System.Text.Json;
 using SharpLens.Analysis.Parens;
 
@@ -32,35 +28,4 @@ public static class ParensReport
     }
 
     public static string ToJson(ParensStudyResult result) => JsonSerializer.Serialize(result, Json);
-}
-
-/// <summary>CSV from records: one column per public scalar property (in declaration order), invariant culture, RFC 4180 quoting.</summary>
-public static class Csv
-{
-    public static void Write<T>(string path, IEnumerable<T> rows) => File.WriteAllText(path, ToCsv(rows));
-
-    public static string ToCsv<T>(IEnumerable<T> rows)
-    {
-        var props = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.PropertyType == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(p.PropertyType)).ToList();
-        var sb = new StringBuilder();
-        sb.Append(string.Join(",", props.Select(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)))).Append('\n');
-        foreach (var row in rows)
-            sb.Append(string.Join(",", props.Select(p => Cell(p.GetValue(row))))).Append('\n');
-        return sb.ToString();
-    }
-
-    static string Cell(object? v)
-    {
-        var s = v switch
-        {
-            null => "",
-            double d => d.ToString("R", CultureInfo.InvariantCulture),
-            float f => f.ToString("R", CultureInfo.InvariantCulture),
-            bool b => b ? "true" : "false",
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            _ => v.ToString() ?? "",
-        };
-        return s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
-    }
 }

@@ -19,13 +19,21 @@ internal sealed class BpeModel : ITokenizerModel
     readonly WordCache cache = new(MaxCacheEntries, MaxCachedWordLength), byteLevelCache = new(MaxCacheEntries, MaxCachedWordLength);
     readonly bool[] boundary = new bool[65536];   // BMP chars whose symbols take part in no merge (see Segments)
 
+    /// <param name="addedTokens">how many added tokens the file also declares: vocab ids must lie below
+    /// vocab size + that count, so an absurd id cannot make the id table huge.</param>
     public BpeModel(Dictionary<string, int> vocab, List<(string Left, string Right)> mergeList, string? unkToken,
-        bool fuseUnk, bool byteFallback, bool ignoreMerges, string file)
+        bool fuseUnk, bool byteFallback, bool ignoreMerges, string file, int addedTokens = 0)
     {
         this.vocab = vocab;
         this.fuseUnk = fuseUnk; this.byteFallback = byteFallback; this.ignoreMerges = ignoreMerges;
         int max = -1;
-        foreach (var id in vocab.Values) { if (id < 0) throw new FormatException($"{file}: negative token id {id} in vocab"); max = Math.Max(max, id); }
+        long limit = (long)vocab.Count + addedTokens;
+        foreach (var (token, id) in vocab)
+        {
+            if (id < 0 || id >= limit)
+                throw new FormatException($"{file}: token '{token}' has id {id}; expected ids in [0, {limit}) (vocab size {vocab.Count} + {addedTokens} added tokens)");
+            max = Math.Max(max, id);
+        }
         idToToken = new string?[max + 1];
         foreach (var (token, id) in vocab) idToToken[id] = token;
         if (unkToken != null)

@@ -11,31 +11,67 @@ public sealed record BpeTrainerOptions
     /// <summary>Pairs seen fewer times than this are never merged.</summary>
     public int MinFrequency { get; init; } = 2;
 
-    /// <summary>Special tokens, ids 0.. in this order: the first is BOS/EOS, the second padding.</summary>
     /// <summary>Special tokens, ids 0.. in order: BOS/EOS, pad, and the mask token masked-LM training needs.</summary>
     public IReadOnlyList<string> SpecialTokens { get; init; } = ["<|endoftext|>", "<pad>", "<mask>"];
+
+    /// <summary>
+    /// When set, runs of <c>)</c> are cut into pieces of at most this many before anything else (a Split pre-tokenizer,
+    /// saved in tokenizer.json), as CodeLlama's tokenizer splits a run of 5+ — so a closing run is one token or a few.
+    /// </summary>
+    public int? MaxParenRun { get; init; } = 4;
+
+    /// <summary>Merges made first, in this order, whatever their counts (pieces as text, e.g. <c>(")", ")")</c>).</summary>
+    public IReadOnlyList<(string Left, string Right)> ForcedMerges { get; init; } = ParenMerges;
+
+    /// <summary><c>) )</c>, <c>)) )</c>, <c>)) ))</c>: makes <c>)</c>…<c>))))</c> single tokens, as in CodeLlama's vocabulary.</summary>
+    public static readonly IReadOnlyList<(string, string)> ParenMerges = [(")", ")"), ("))", ")"), ("))", "))")];
+
+    /// <summary>A plain GPT-2-style byte-level BPE: no paren-run split, no forced merges.</summary>
+    public static BpeTrainerOptions Plain(int vocabSize) => new() { VocabSize = vocabSize, MaxParenRun = null, ForcedMerges = [] };
 }
 
 /// <summary>
-/// Byte-level BPE training. Text is pre-tokenized exactly as the saved tokenizer will encode it: every digit on its own
-/// (Digits, individual_digits), then GPT-2's regex (ByteLevel), which keeps runs of punctuation such as <c>))))</c>
-/// together so they can become single tokens. Pairs are counted over distinct pre-tokens weighted by frequency; the
-/// most frequent pair is merged next, ties going to the pair with the smaller (left id, right id) — deterministic.
+/// Byte-level BPE training — the one tokenizer trainer of SharpLens (<c>sharplens tokenizer train</c> and
+/// <c>sharplens train --train-tokenizer</c>). Text is pre-tokenized exactly as the saved tokenizer will encode it:
+/// runs of <c>)</c> cut into pieces of at most <see cref="BpeTrainerOptions.MaxParenRun"/> (Split, Isolated), every
+/// digit on its own (Digits, individual_digits), then GPT-2's regex (ByteLevel). The
+/// <see cref="BpeTrainerOptions.ForcedMerges"/> come first; then pairs are counted over distinct pre-tokens weighted by
+/// frequency and the most frequent pair is merged next, ties going to the pair with the smaller (left id, right id) —
+/// deterministic. The defaults make <c>)</c>, <c>))</c>, <c>)))</c>, <c>))))</c> and every digit single tokens, as
+/// CodeLlama's vocabulary has them (the closing-parenthesis study depends on it).
+/// Reference: HF tokenizers BpeTrainer / ByteLevel. Deviation: equal pair counts are broken by the smaller
+/// (left id, right id), not by HF's internal order; the result is still an ordinary merges list.
 /// </summary>
 public sealed class BpeTrainer
 {
     readonly BpeTrainerOptions options;
-    readonly IPreTokenizer preTokenizer = new SequencePreTokenizer([
-        new CharClassPreTokenizer(numeric: true, SplitBehavior.Isolated),
-        new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true, "BpeTrainer")]);
+    readonly IPreTokenizer preTokenizer;
+
+    /// <summary>The regex that cuts runs of ')' into pieces of at most <paramref name="max"/>.</summary>
+    public static string ParenRunPattern(int max) => $@"\){{1,{max}}}";
+
+    /// <summary>Largest vocabulary trained (2^20): the trainer pre-allocates one slot per token.</summary>
+    public const int MaxVocabSize = 1 << 20;
+
+    /// <summary>The smallest vocabulary for these options: the special tokens, the 256 bytes and the forced merges.</summary>
+    public static int MinimumVocabSize(BpeTrainerOptions options) => options.SpecialTokens.Count + 256 + options.ForcedMerges.Count;
 
     public BpeTrainer(BpeTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        int minimum = options.SpecialTokens.Count + 256;
-        if (options.VocabSize < minimum) throw new ArgumentOutOfRangeException(nameof(options), $"vocab size must be at least {minimum} (special tokens + 256 bytes), found {options.VocabSize}");
+        int minimum = MinimumVocabSize(options);
+        if (options.VocabSize > MaxVocabSize) throw new ArgumentOutOfRangeException(nameof(options), $"vocab size must be at most {MaxVocabSize}, found {options.VocabSize}");
+        if (options.VocabSize < minimum)
+            throw new ArgumentOutOfRangeException(nameof(options), $"vocab size must be at least {minimum} (special tokens + 256 bytes + forced merges), found {options.VocabSize}");
         if (options.MinFrequency < 1) throw new ArgumentOutOfRangeException(nameof(options), $"min frequency must be at least 1, found {options.MinFrequency}");
+        if (options.MaxParenRun is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"the longest paren run must be at least 1, found {options.MaxParenRun}");
         this.options = options;
+        var steps = new List<IPreTokenizer>();
+        if (options.MaxParenRun is int max)
+            steps.Add(new SplitPreTokenizer(Pattern.FromRegex(ParenRunPattern(max), "BpeTrainer"), SplitBehavior.Isolated, invert: false));
+        steps.Add(new CharClassPreTokenizer(numeric: true, SplitBehavior.Isolated));
+        steps.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true, "BpeTrainer"));
+        preTokenizer = new SequencePreTokenizer(steps);
     }
 
     /// <summary>Trains on the given documents (each pre-tokenized on its own).</summary>
@@ -106,24 +142,37 @@ public sealed class BpeTrainer
         foreach (var (key, c) in pairCounts) queue.Enqueue(key, (c, key));
         var merges = new List<(string, string)>();
         var scratch = new List<long>();
-        while (tokens.Count < options.VocabSize && queue.TryDequeue(out var best, out var prio))
+        void Apply(long best)
         {
-            long actual = pairCounts.GetValueOrDefault(best);
-            if (actual != prio.Count) { if (actual > 0) queue.Enqueue(best, (actual, best)); continue; }
-            if (actual < options.MinFrequency) break;
             int a = (int)(best >> 32), b = (int)best;
             var merged = tokens[a] + tokens[b];
             if (!tokenIds.TryGetValue(merged, out var newId)) { newId = tokens.Count; tokens.Add(merged); tokenIds[merged] = newId; }
             merges.Add((tokens[a], tokens[b]));
             var changed = new HashSet<long>();
-            foreach (var w in where[best].ToArray())
+            foreach (var w in where.TryGetValue(best, out var set) ? set.ToArray() : [])
                 MergeWord(words[w], ref lengths[w], w, freq[w], a, b, newId, pairCounts, where, changed, scratch);
             pairCounts.Remove(best);
             foreach (var key in changed)
                 if (pairCounts.TryGetValue(key, out var c) && c > 0) queue.Enqueue(key, (c, key));
         }
-        return new TrainedBpe(tokens, merges, options.SpecialTokens);
+        foreach (var (left, right) in options.ForcedMerges)
+        {
+            string l = ToByteLevel(left), r = ToByteLevel(right);
+            if (!tokenIds.TryGetValue(l, out var a) || !tokenIds.TryGetValue(r, out var b))
+                throw new ArgumentException($"forced merge '{left}' + '{right}': both sides must already be tokens (bytes or earlier forced merges)");
+            Apply(PairKey.Of(a, b));
+        }
+        while (tokens.Count < options.VocabSize && queue.TryDequeue(out var best, out var prio))
+        {
+            long actual = pairCounts.GetValueOrDefault(best);
+            if (actual != prio.Count) { if (actual > 0) queue.Enqueue(best, (actual, best)); continue; }
+            if (actual < options.MinFrequency) break;
+            Apply(best);
+        }
+        return new TrainedBpe(tokens, merges, options.SpecialTokens, options.MaxParenRun);
     }
+
+    static string ToByteLevel(string text) => string.Concat(System.Text.Encoding.UTF8.GetBytes(text).Select(b => ByteLevelAlphabet.ToChar(b)));
 
     static void MergeWord(int[] word, ref int length, int w, long f, int a, int b, int newId, Dictionary<long, long> pairCounts,
         Dictionary<long, HashSet<int>> where, HashSet<long> changed, List<long> scratch)

@@ -85,14 +85,15 @@ internal static class TokenizerLoader
         var vocabMap = ReadVocab(Json.Get(m, "vocab", file), file);
         var mergeList = new List<(string, string)>();
         foreach (var item in Json.Array(m, "merges", file)) mergeList.Add(ParseMerge(item, file, mergeList.Count));
+        int addedCount = Json.Optional(root, "added_tokens") is { ValueKind: JsonValueKind.Array } ac ? ac.GetArrayLength() : 0;
         var bpe = new BpeModel(vocabMap, mergeList, Json.OptionalString(m, "unk_token"), Json.Bool(m, "fuse_unk", false),
-            Json.Bool(m, "byte_fallback", false), Json.Bool(m, "ignore_merges", false), file);
+            Json.Bool(m, "byte_fallback", false), Json.Bool(m, "ignore_merges", false), file, addedCount);
 
         var normalizer = Normalizers.FromJson(root.TryGetProperty("normalizer", out var n) ? n : default, file);
         var added = new List<AddedToken>();
         if (Json.Optional(root, "added_tokens") is { ValueKind: JsonValueKind.Array } arr)
             foreach (var a in arr.EnumerateArray())
-                added.Add(new AddedToken(Json.Get(a, "id", file).GetInt32(), Json.String(a, "content", file), Json.Bool(a, "special", false),
+                added.Add(new AddedToken(AddedId(Json.Get(a, "id", file), vocabMap.Count + addedCount, file), Json.String(a, "content", file), Json.Bool(a, "special", false),
                     Json.Bool(a, "normalized", true), Json.Bool(a, "lstrip", false), Json.Bool(a, "rstrip", false), Json.Bool(a, "single_word", false)));
         return new TokenizerParts
         {
@@ -106,6 +107,18 @@ internal static class TokenizerLoader
             UnkId = Json.OptionalString(m, "unk_token") is { } unk ? bpe.TokenToId(unk) : null,
         };
     }
+
+    /// <summary>An added token's id: an integer in [0, limit), the limit being the vocabulary plus the added tokens.</summary>
+    static int AddedId(JsonElement id, long limit, string file) =>
+        id.ValueKind == JsonValueKind.Number && id.TryGetInt32(out var v) ? AddedId(v, limit, file)
+            : throw new FormatException($"{file}: expected an integer added-token id, found {Json.Short(id)}");
+
+    static int AddedId(string id, long limit, string file) =>
+        int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? AddedId(v, limit, file)
+            : throw new FormatException($"{file}: added_tokens_decoder key '{id}' is not a token id (a non-negative integer)");
+
+    static int AddedId(int id, long limit, string file) =>
+        id >= 0 && id < limit ? id : throw new FormatException($"{file}: added token id {id} is outside [0, {limit}) (the vocabulary plus the added tokens)");
 
     static Dictionary<string, int> ReadVocab(JsonElement v, string file)
     {
@@ -160,7 +173,7 @@ internal static class TokenizerLoader
         var vocab = ReadVocab(doc.RootElement, vocabFile);
         var mergeList = new List<(string, string)>();
         int lineNo = 0;
-        foreach (var line in File.ReadLines(mergesFile))
+        foreach (var line in SharpLens.Code.Utf8Text.ReadLines(mergesFile))
         {
             lineNo++;
             if (line.Length == 0 || (lineNo == 1 && line.StartsWith("#version"))) continue;
@@ -174,11 +187,11 @@ internal static class TokenizerLoader
         var added = new List<AddedToken>();
         if (cfg is { } c3 && Json.Optional(c3, "added_tokens_decoder") is { ValueKind: JsonValueKind.Object } atd)
             foreach (var kv in atd.EnumerateObject())
-                added.Add(new AddedToken(int.Parse(kv.Name), Json.String(kv.Value, "content", vocabFile), Json.Bool(kv.Value, "special", false),
+                added.Add(new AddedToken(AddedId(kv.Name, vocab.Count + atd.EnumerateObject().Count(), vocabFile), Json.String(kv.Value, "content", vocabFile), Json.Bool(kv.Value, "special", false),
                     Json.Bool(kv.Value, "normalized", false), Json.Bool(kv.Value, "lstrip", false), Json.Bool(kv.Value, "rstrip", false), Json.Bool(kv.Value, "single_word", false)));
         var parts = new TokenizerParts
         {
-            Model = new BpeModel(vocab, mergeList, null, false, false, false, mergesFile),
+            Model = new BpeModel(vocab, mergeList, null, false, false, false, mergesFile, added.Count),
             PreTokenizer = new ByteLevelPreTokenizer(prefixSpace, true, vocabFile),
             Added = new AddedVocabulary(added, null),
             Template = SingleTemplate.None,

@@ -8,16 +8,28 @@ namespace SharpLens.Tokenization;
 /// <summary>A trained byte-level BPE vocabulary (ids are list positions) and its merges in rank order.</summary>
 public sealed class TrainedBpe
 {
-    internal TrainedBpe(List<string> tokens, List<(string Left, string Right)> merges, IReadOnlyList<string> specialTokens)
+    internal TrainedBpe(List<string> tokens, List<(string Left, string Right)> merges, IReadOnlyList<string> specialTokens, int? maxParenRun)
     {
-        Tokens = tokens; Merges = merges; SpecialTokens = specialTokens;
+        Tokens = tokens; Merges = merges; SpecialTokens = specialTokens; MaxParenRun = maxParenRun;
     }
+
+    /// <summary>The paren-run split of the pre-tokenizer (null: none).</summary>
+    public int? MaxParenRun { get; }
 
     public IReadOnlyList<string> Tokens { get; }
     public IReadOnlyList<(string Left, string Right)> Merges { get; }
     public IReadOnlyList<string> SpecialTokens { get; }
 
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    IEnumerable<JsonNode> PreTokenizerSteps()
+    {
+        if (MaxParenRun is int max)
+            yield return new JsonObject
+            {
+                ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = BpeTrainer.ParenRunPattern(max) }, ["behavior"] = "Isolated", ["invert"] = false,
+            };
+    }
 
     /// <summary>Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json into <paramref name="dir"/>.</summary>
     public void Save(string dir)
@@ -47,7 +59,7 @@ public sealed class TrainedBpe
             ["pre_tokenizer"] = new JsonObject
             {
                 ["type"] = "Sequence",
-                ["pretokenizers"] = new JsonArray(new JsonObject { ["type"] = "Digits", ["individual_digits"] = true }, byteLevel.DeepClone()),
+                ["pretokenizers"] = new JsonArray([.. PreTokenizerSteps(), new JsonObject { ["type"] = "Digits", ["individual_digits"] = true }, byteLevel.DeepClone()]),
             },
             ["post_processor"] = null,
             ["decoder"] = byteLevel.DeepClone(),

@@ -3,41 +3,6 @@ using static TorchSharp.torch;
 
 namespace SharpLens.Training;
 
-/// <summary>SplitMix64: a tiny, portable RNG whose whole state is one ulong (so data order is reproducible anywhere).</summary>
-public struct SplitMix64(ulong state)
-{
-    public ulong State = state;
-
-    public ulong Next()
-    {
-        ulong z = State += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>Uniform in [0, n) (rejection sampling, no modulo bias).</summary>
-    public int NextInt(int n)
-    {
-        ulong limit = ulong.MaxValue - ulong.MaxValue % (ulong)n;
-        ulong r;
-        do r = Next(); while (r >= limit);
-        return (int)(r % (ulong)n);
-    }
-
-    /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
-    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
-
-    /// <summary>A well-mixed seed from several integers.</summary>
-    public static ulong Mix(params long[] parts)
-    {
-        var r = new SplitMix64(0x5EED5EED5EED5EEDUL);
-        ulong h = 0;
-        foreach (var p in parts) { r.State ^= (ulong)p + h; h = r.Next(); }
-        return h;
-    }
-}
-
 /// <summary>One batch: model inputs and per-position targets (−100 = no loss at that position).</summary>
 public sealed record Batch(long[] InputIds, long[] Labels, int BatchSize, int SeqLen)
 {
@@ -46,13 +11,18 @@ public sealed record Batch(long[] InputIds, long[] Labels, int BatchSize, int Se
 }
 
 /// <summary>
-/// Sequences are the non-overlapping windows tokens[i·L, (i+1)·L) of the cache (the tail is dropped); documents are
-/// already separated by eos/bos inside the cache. Epoch e visits them in the Fisher–Yates permutation seeded by
-/// (seed, e). Step s takes global sequence numbers s·B … s·B+B−1, so the stream depends only on seed, cache, L and B —
+/// Sequences are non-overlapping windows of L tokens inside each source's range of the cache (a source's tail is
+/// dropped); documents are already separated by eos/bos inside the cache. An epoch holds every window of a source
+/// ⌊w⌋ times plus a seeded subset of round((w − ⌊w⌋)·n) of its n windows (w = the source's weight), visited in the
+/// Fisher–Yates permutation seeded by (seed, epoch) — with one source of weight 1 simply a permutation of its windows.
+/// With a procedural warm-up, steps 0 … W−1 (W = round(steps · Σ fractions)) hold procedural sequences (each sequence's
+/// kind drawn with probability ∝ its fraction, seeded by the sequence number) and corpus step s − W follows. Step s
+/// takes global sequence numbers s·B … s·B+B−1, so the stream depends only on seed, cache, L, B, budget and mix —
 /// never on the architecture — and its position is just the step number.
-/// clm labels are the inputs shifted left (the last position has none); mlm follows BERT: 15% of the non-special
-/// positions are selected by an RNG seeded by (seed, sequence number); of those 80% become the mask token, 10% a
-/// uniformly random id, 10% stay; labels are the original ids at selected positions.
+/// clm labels are the inputs shifted left (the last position has none; procedural positions flagged as unpredictable
+/// have none); mlm follows BERT: 15% of the non-special positions are selected by an RNG seeded by (seed, sequence
+/// number); of those 80% become the mask token, 10% a uniformly random id, 10% stay; labels are the original ids at
+/// selected positions.
 /// </summary>
 public sealed class DataStream
 {
@@ -61,41 +31,76 @@ public sealed class DataStream
     readonly int seqLen, batch;
     readonly Objective objective;
     readonly TrainTokenizer? tokenizer;
+    readonly long[] windows;                  // window starts of one epoch before weighting: every source's windows
+    readonly (int Source, long First, int Count)[] sourceWindows;
+    readonly double[] weights;
+    readonly IReadOnlyList<ProceduralMix> procedural;
+    readonly Procedural? generator;
     int cachedEpoch = -1;
-    int[] permutation = [];
+    long[] epochOrder = [];
 
     public const int IgnoreIndex = -100;
     public const double MaskProbability = 0.15;
 
-    /// <summary>Number of sequences per epoch.</summary>
+    /// <summary>Number of corpus sequences per epoch (after weighting).</summary>
     public int Sequences { get; }
 
-    public DataStream(TokenCache cache, int seqLen, int batch, long seed, Objective objective, TrainTokenizer? tokenizer = null)
+    /// <summary>Steps at the start of the run that hold procedural sequences.</summary>
+    public long ProceduralSteps { get; }
+
+    public DataStream(TokenCache cache, int seqLen, int batch, long seed, Objective objective, TrainTokenizer? tokenizer = null,
+        IReadOnlyList<ProceduralMix>? procedural = null, long totalSteps = 0)
     {
         tokens = cache.Tokens;
         this.seqLen = seqLen; this.batch = batch; this.seed = seed; this.objective = objective; this.tokenizer = tokenizer;
-        Sequences = (int)(tokens.LongLength / seqLen);
-        if (Sequences < 1) throw new InvalidDataException($"the corpus has {tokens.Length} tokens, fewer than one sequence of {seqLen}");
+        var sources = cache.Manifest.Sources;
+        var starts = new List<long>();
+        sourceWindows = new (int, long, int)[sources.Count];
+        weights = sources.Select(s => s.Weight).ToArray();
+        for (int si = 0; si < sources.Count; si++)
+        {
+            long n = sources[si].Tokens / seqLen;
+            sourceWindows[si] = (si, starts.Count, (int)n);
+            for (long i = 0; i < n; i++) starts.Add(sources[si].Start + i * seqLen);
+        }
+        windows = starts.ToArray();
+        long perEpoch = sourceWindows.Sum(w => (long)Math.Floor(weights[w.Source]) * w.Count + (long)Math.Round((weights[w.Source] - Math.Floor(weights[w.Source])) * w.Count));
+        if (perEpoch < 1) throw new InvalidDataException($"the corpus has {tokens.Length} tokens, fewer than one sequence of {seqLen}");
+        if (perEpoch > int.MaxValue) throw new InvalidDataException($"an epoch of {perEpoch} sequences is more than {int.MaxValue}; lower the corpus weights");
+        Sequences = (int)perEpoch;
         if (objective == Objective.Mlm && tokenizer?.MaskId is null)
             throw new InvalidDataException("the mlm objective needs a tokenizer with a mask token (e.g. <mask>), found none");
+        this.procedural = procedural ?? [];
+        if (this.procedural.Count > 0)
+        {
+            generator = new Procedural(tokenizer ?? throw new ArgumentException("procedural warm-up needs the run's tokenizer"));
+            ProceduralSteps = (long)Math.Round(totalSteps * this.procedural.Sum(m => m.Fraction));
+        }
     }
 
-    /// <summary>The cache position of global sequence number g (epoch g / Sequences).</summary>
+    /// <summary>The cache position of global corpus sequence number g (epoch g / Sequences).</summary>
     public long SequenceStart(long g)
     {
         int epoch = (int)(g / Sequences);
         if (epoch != cachedEpoch)
         {
-            permutation = Enumerable.Range(0, Sequences).ToArray();
-            var rng = new SplitMix64(SplitMix64.Mix(seed, 0x5E9, epoch));
-            for (int i = Sequences - 1; i > 0; i--)
+            var order = new List<long>(Sequences);
+            foreach (var (si, first, count) in sourceWindows)
             {
-                int j = rng.NextInt(i + 1);
-                (permutation[i], permutation[j]) = (permutation[j], permutation[i]);
+                double w = weights[si];
+                for (int c = 0; c < (int)Math.Floor(w); c++)
+                    for (int i = 0; i < count; i++) order.Add(windows[first + i]);
+                int extra = (int)Math.Round((w - Math.Floor(w)) * count);
+                if (extra == 0) continue;
+                var pick = Enumerable.Range(0, count).ToArray();        // a seeded subset: the first `extra` of a shuffle
+                new SplitMix64(SplitMix64.Mix(seed, 0xC0B, epoch, si)).Shuffle(pick);
+                for (int i = 0; i < extra; i++) order.Add(windows[first + pick[i]]);
             }
+            epochOrder = order.ToArray();
+            new SplitMix64(SplitMix64.Mix(seed, 0x5E9, epoch)).Shuffle(epochOrder);
             cachedEpoch = epoch;
         }
-        return (long)permutation[(int)(g % Sequences)] * seqLen;
+        return epochOrder[(int)(g % Sequences)];
     }
 
     /// <summary>The batch of optimiser step <paramref name="step"/> (0-based).</summary>
@@ -103,19 +108,46 @@ public sealed class DataStream
     {
         var ids = new long[batch * seqLen];
         var labels = new long[batch * seqLen];
+        bool warm = step < ProceduralSteps;
         for (int b = 0; b < batch; b++)
         {
-            long g = step * batch + b, start = SequenceStart(g);
             int o = b * seqLen;
-            for (int i = 0; i < seqLen; i++) ids[o + i] = tokens[start + i];
+            bool[]? learn = null;
+            long g;
+            if (warm)
+            {
+                g = step * batch + b;
+                var rng = new SplitMix64(SplitMix64.Mix(seed, 0x960C, g));
+                var (seq, flags) = generator!.Sequence(PickKind(ref rng), ref rng, seqLen);
+                for (int i = 0; i < seqLen; i++) ids[o + i] = seq[i];
+                learn = flags;
+                g |= 1L << 62;                                     // masking randomness distinct from corpus sequence g
+            }
+            else
+            {
+                g = (step - ProceduralSteps) * batch + b;
+                long start = SequenceStart(g);
+                for (int i = 0; i < seqLen; i++) ids[o + i] = tokens[start + i];
+            }
             if (objective == Objective.Clm)
             {
-                for (int i = 0; i < seqLen - 1; i++) labels[o + i] = ids[o + i + 1];
+                for (int i = 0; i < seqLen - 1; i++) labels[o + i] = learn is null || learn[i] ? ids[o + i + 1] : IgnoreIndex;
                 labels[o + seqLen - 1] = IgnoreIndex;
             }
             else Mask(g, ids.AsSpan(o, seqLen), labels.AsSpan(o, seqLen));
         }
         return new Batch(ids, labels, batch, seqLen);
+    }
+
+    string PickKind(ref SplitMix64 rng)
+    {
+        double r = rng.NextDouble() * procedural.Sum(m => m.Fraction);
+        foreach (var m in procedural)
+        {
+            if (r < m.Fraction) return m.Kind;
+            r -= m.Fraction;
+        }
+        return procedural[^1].Kind;
     }
 
     void Mask(long g, Span<long> ids, Span<long> labels)

@@ -26,6 +26,8 @@ public sealed record FineTuneOptions
     public double Temperature { get; init; } = 0.05;
     public long Seed { get; init; } = 1;
     public int? Threads { get; init; }
+    /// <summary>Matrix-product precision of the training steps (null = bf16 where the CPU has native bf16 products); evaluation runs in fp32.</summary>
+    public TrainPrecision? Precision { get; init; }
 }
 
 /// <summary>Held-out scores of a fine-tuning run.</summary>
@@ -55,7 +57,9 @@ public static class FineTuner
 {
     public static FineTuneResult Run(string modelDir, string corpus, string glob, TrainTokenizer tok, string outDir, FineTuneOptions o, Action<string>? log = null)
     {
-        torch.set_num_threads(o.Threads ?? Environment.ProcessorCount);
+        torch.set_num_threads(o.Threads ?? TrainOptions.AutoThreads);
+        ScalarType? products = (o.Precision ?? TrainOptions.DefaultPrecision) == TrainPrecision.Bf16 ? ScalarType.BFloat16 : null;
+        log?.Invoke($"precision {(products is null ? "fp32" : "bf16")}{(o.Precision is null ? " (auto)" : "")}; {o.Threads ?? TrainOptions.AutoThreads} torch threads");
         torch.random.manual_seed(o.Seed);
         var model = ModelLoader.Load(modelDir);
         var info = model.Info;
@@ -96,6 +100,7 @@ public static class FineTuner
             for (int step = 0; step < o.Steps; step++)
             {
                 using var scope = NewDisposeScope();
+                using var mixed = Nn.Precision.Use(products);
                 var batch = Enumerable.Range(0, o.Batch).Select(_ => train[rng.NextInt(train.Count)]).ToList();
                 opt.ZeroGrad();
                 var h = Hidden(batch.Select(b => b.Ids).ToList(), out _);
@@ -148,6 +153,7 @@ public static class FineTuner
             for (int step = 0; step < o.Steps; step++)
             {
                 using var scope = NewDisposeScope();
+                using var mixed = Nn.Precision.Use(products);
                 var batch = SampleDistinct(train.Count, o.Batch, ref rng).Select(i => train[i]).ToList();
                 opt.ZeroGrad();
                 var sim = Embed(batch.Select(b => b.Doc).ToList()).matmul(Embed(batch.Select(b => b.Body).ToList()).t()) / o.Temperature; // [batch, batch]

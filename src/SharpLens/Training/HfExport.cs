@@ -17,11 +17,21 @@ public static class HfExport
     /// </summary>
     public static void Save(string outDir, HookedModel model, JsonObject config, TrainTokenizer tokenizer, long[] referenceIds)
     {
+        SaveWeights(outDir, model, config, tokenizer);
+        WriteReference(Path.Combine(outDir, "reference.safetensors"), model, referenceIds);
+    }
+
+    /// <summary>
+    /// config.json, model.safetensors (in <paramref name="storage"/>, default the parameters' dtype; the loader reads
+    /// F32/BF16/F16) and the tokenizer files — a loadable HF folder without a reference (training snapshots).
+    /// </summary>
+    public static void SaveWeights(string outDir, HookedModel model, JsonObject config, TrainTokenizer tokenizer, ScalarType? storage = null)
+    {
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteText(Path.Combine(outDir, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         using (var scope = NewDisposeScope())
             SafeTensorsWriter.Write(Path.Combine(outDir, "model.safetensors"),
-                model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)));
+                model.named_parameters().Select(p => (p.name, storage is ScalarType d ? p.parameter.detach().to(d) : (Tensor)p.parameter)));
         if (tokenizer.Directory is string dir)
             foreach (var name in TrainTokenizer.FileNames)
             {
@@ -29,7 +39,6 @@ public static class HfExport
                 if (File.Exists(src) && Path.GetFullPath(src) != Path.GetFullPath(Path.Combine(outDir, name)))
                     File.Copy(src, Path.Combine(outDir, name), overwrite: true);
             }
-        WriteReference(Path.Combine(outDir, "reference.safetensors"), model, referenceIds);
     }
 
     /// <summary>The hooks stored in reference.safetensors: the embedding, the first and last residual stream, the final norm.</summary>

@@ -6,7 +6,15 @@ namespace SharpLens.Training;
 /// <summary>One row of the training log.</summary>
 public sealed record TrainLogRow(long Step, long Tokens, double Loss, double Lr, double TokensPerSecond)
 {
-    public string ToCsv() => string.Create(CultureInfo.InvariantCulture, $"{Step},{Tokens},{Loss:R},{Lr:R},{TokensPerSecond:F1}");
+    /// <summary>The row as one CSV line without its newline (<see cref="Reports.Csv"/> conventions; tokens/s to 0.1).</summary>
+    public string ToCsv() => Reports.Csv.Line([Step, Tokens, Loss, Lr, Math.Round(TokensPerSecond, 1)]).TrimEnd('\n');
+
+    /// <summary>Reads a number written by <see cref="ToCsv"/> (an empty cell is NaN, inf/-inf are infinities).</summary>
+    internal static double Number(string s) => s switch
+    {
+        "" => double.NaN, "inf" => double.PositiveInfinity, "-inf" => double.NegativeInfinity,
+        _ => double.Parse(s, CultureInfo.InvariantCulture),
+    };
 }
 
 /// <summary>The CSV log of a run. On resume, rows after the checkpoint's step are dropped (they will be trained again).</summary>
@@ -27,7 +35,7 @@ public sealed class TrainLog
                 var f = line.Split(',');
                 if (f.Length != 5) continue;
                 var row = new TrainLogRow(long.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture),
-                    double.Parse(f[2], CultureInfo.InvariantCulture), double.Parse(f[3], CultureInfo.InvariantCulture), double.Parse(f[4], CultureInfo.InvariantCulture));
+                    TrainLogRow.Number(f[2]), TrainLogRow.Number(f[3]), TrainLogRow.Number(f[4]));
                 if (row.Step <= keepUpToStep) rows.Add(row);
             }
         AtomicFile.WriteText(path, string.Join("\n", rows.Select(r => r.ToCsv()).Prepend(Header)) + "\n");

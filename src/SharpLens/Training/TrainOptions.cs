@@ -1,6 +1,9 @@
 // Options of one training run: architecture and sizes, objective, data, budget, optimiser, schedule, checkpointing.
 namespace SharpLens.Training;
 
+/// <summary>Arithmetic of a run: fp32 throughout, or bf16 matrix products over fp32 master weights (see Nn.Precision).</summary>
+public enum TrainPrecision { Fp32, Bf16 }
+
 /// <summary>The training objective: next-token prediction (clm) or BERT-style masked tokens (mlm).</summary>
 public enum Objective { Clm, Mlm }
 
@@ -42,6 +45,8 @@ public sealed record TrainOptions
     public int CheckpointEvery { get; init; } = 200;
     /// <summary>Standard deviation of the normal initialisation (HF initializer_range).</summary>
     public double InitStd { get; init; } = 0.02;
+    /// <summary>Save a loadable snapshot (bf16 weights, config, tokenizer) to OUT/snapshots/step_NNNNNN every N steps (0 = none).</summary>
+    public int SnapshotEvery { get; init; }
     /// <summary>Write a log row every N steps (the row holds the mean loss since the previous row).</summary>
     public int LogEvery { get; init; } = 1;
     /// <summary>
@@ -49,8 +54,24 @@ public sealed record TrainOptions
     /// continued pretraining with a fresh optimiser and schedule (use another --seed for a new data order).
     /// </summary>
     public string? InitFrom { get; init; }
-    /// <summary>Torch intra-op threads (null = Environment.ProcessorCount). Bit-exact resume needs the same count.</summary>
+    /// <summary>Torch intra-op threads (null = <see cref="AutoThreads"/>). Bit-exact resume needs the same count.</summary>
     public int? Threads { get; init; }
+    /// <summary>Matrix-product precision (null = <see cref="DefaultPrecision"/>: bf16 where the CPU has native bf16 products).</summary>
+    public TrainPrecision? Precision { get; init; }
+    /// <summary>Procedural warm-up kinds and fractions of the steps, front-loaded before the corpus (empty = none).</summary>
+    public IReadOnlyList<ProceduralMix> Procedural { get; init; } = [];
+
+    /// <summary>The precision the run uses.</summary>
+    public TrainPrecision ResolvedPrecision => Precision ?? DefaultPrecision;
+
+    /// <summary>The thread count the run uses.</summary>
+    public int ResolvedThreads => Threads ?? AutoThreads;
+
+    /// <summary>bf16 when the CPU multiplies bf16 natively, else fp32.</summary>
+    public static TrainPrecision DefaultPrecision => SharpLens.Nn.Precision.CpuHasNativeBf16 ? TrainPrecision.Bf16 : TrainPrecision.Fp32;
+
+    /// <summary>The CPUs this process may run on (affinity and container CPU limits, as .NET reports them).</summary>
+    public static int AutoThreads => Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>Tokens consumed by one optimiser step.</summary>
     public long TokensPerStep => (long)Batch * SeqLen;
@@ -73,5 +94,8 @@ public sealed record TrainOptions
         Need(Lr > 0 && MinLr >= 0 && MinLr <= Lr, $"need 0 ≤ --min-lr ≤ --lr and --lr > 0, found lr {Lr}, min-lr {MinLr}");
         Need(Warmup >= 0, $"--warmup must be ≥ 0, found {Warmup}");
         Need(Clip >= 0, $"--clip must be ≥ 0, found {Clip}");
+        Need(SnapshotEvery >= 0, $"--snapshot-every must be ≥ 0, found {SnapshotEvery}");
+        Need(Threads is null or >= 1, $"--threads must be ≥ 1 or auto, found {Threads}");
+        Need(Procedural.Sum(m => m.Fraction) < 1, "--procedural fractions must add up to less than 1");
     }
 }

@@ -22,6 +22,8 @@ public sealed record TrainTokenizer
     public IReadOnlySet<int> SpecialIds { get; init; } = new HashSet<int>();
     /// <summary>Id of a token string, or null (used by evaluations).</summary>
     public Func<string, int?> TokenToId { get; init; } = _ => null;
+    /// <summary>Ids → text (special tokens kept), or null when the tokenizer cannot decode (used to check generated data).</summary>
+    public Func<int[], string>? Decode { get; init; }
     /// <summary>Encoding as a user of the model would do it (with the tokenizer's special-token template).</summary>
     public Func<string, int[]>? EncodeForInference { get; init; }
     /// <summary>The folder whose tokenizer files are copied next to a saved model (null: nothing to copy).</summary>

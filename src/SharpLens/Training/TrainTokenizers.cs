@@ -1,4 +1,4 @@
-// Opens a tokenizer folder for training: SharpLens' ByteBpe files directly; other HF tokenizers through SharpLens.Tokenization.
+// Opens a tokenizer folder for training through SharpLens.Tokenization (the one encoder, exact for HF and SentencePiece files).
 using SharpLens.Tokenization;
 
 namespace SharpLens.Training;
@@ -6,13 +6,10 @@ namespace SharpLens.Training;
 /// <summary>Loads <see cref="TrainTokenizer"/>s from folders.</summary>
 public static class TrainTokenizers
 {
-    /// <summary>The tokenizer in <paramref name="dir"/>: a ByteBpe tokenizer.json, else any tokenizer <see cref="Tokenizer.Load"/> reads.</summary>
+    /// <summary>The tokenizer in <paramref name="dir"/>: any tokenizer <see cref="Tokenizer.Load"/> reads.</summary>
     public static TrainTokenizer Load(string dir)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"tokenizer folder not found: {dir}");
-        try { return ByteBpe.Load(dir).ForTraining(dir); }
-        catch (NotSupportedException) { }
-        catch (FileNotFoundException) { }
         var tok = Tokenizer.Load(dir);
         int? mask = new[] { "<mask>", "[MASK]", "<MASK>" }.Select(tok.TokenToId).FirstOrDefault(id => id is not null);
         var specials = tok.AddedTokens.Where(t => t.Special).Select(t => t.Id).ToHashSet();
@@ -22,7 +19,7 @@ public static class TrainTokenizers
             Encode = s => tok.Encode(s, addSpecialTokens: false).Ids.ToArray(),
             EncodeForInference = s => tok.Encode(s, addSpecialTokens: true).Ids.ToArray(),
             VocabSize = tok.VocabSize, BosId = tok.BosId, EosId = tok.EosId, PadId = tok.PadId, MaskId = mask, SpecialIds = specials,
-            TokenToId = tok.TokenToId, Directory = dir, Hash = TrainTokenizer.HashDirectory(dir),
+            TokenToId = tok.TokenToId, Decode = ids => tok.Decode(ids), Directory = dir, Hash = TrainTokenizer.HashDirectory(dir),
         };
     }
 }

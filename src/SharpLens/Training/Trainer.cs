@@ -43,14 +43,14 @@ public static class Trainer
         o.Validate();
         if (exportOnly && !resume) throw new ArgumentException("exporting a checkpoint without training needs --resume (the checkpoint to export)");
         ModelFactory.RequireAvailable(o.Arch);
-        torch.set_num_threads(o.Threads ?? Environment.ProcessorCount);
+        torch.set_num_threads(o.ResolvedThreads);
         var ckptPath = CheckpointPath(outDir);
         if (!resume && File.Exists(ckptPath))
             throw new InvalidOperationException($"{outDir} already holds a training checkpoint; pass --resume to continue it or choose another --out");
         Directory.CreateDirectory(outDir);
 
         var config = ModelFactory.Config(o, tokenizer);
-        var data = new DataStream(cache, o.SeqLen, o.Batch, o.Seed, o.Objective, tokenizer);
+        var data = new DataStream(cache, o.SeqLen, o.Batch, o.Seed, o.Objective, tokenizer, o.Procedural, o.TotalSteps);
         torch.random.manual_seed(o.Seed);
         var arch = ModelFactory.Create(config, o.InitStd);
         var model = arch.Model;
@@ -72,6 +72,8 @@ public static class Trainer
         long parameters = ModelFactory.ParameterCount(model);
         log?.Invoke($"{model.Info.Architecture}: {parameters:N0} parameters; {data.Sequences:N0} sequences of {o.SeqLen} per epoch; " +
                     $"{total:N0} steps × {o.TokensPerStep:N0} tokens = {total * o.TokensPerStep:N0} tokens");
+        log?.Invoke(RunSettings(o, data));
+        RunMetadata.Write(outDir, o, cache, data, parameters);
 
         model.train();
         var wall = Stopwatch.StartNew();
@@ -81,30 +83,36 @@ public static class Trainer
         bool stopped = false;
         void Checkpoint() => TrainCheckpoint.Save(ckptPath, model, optimizer,
             expected with { Step = step, DataStep = step, TokensSeen = step * o.TokensPerStep });
-        while (!exportOnly && step < total)
+        // Products in bf16 only inside the loop: the export's reference activations are computed in fp32.
+        using (Nn.Precision.Use(o.ResolvedPrecision == TrainPrecision.Bf16 ? ScalarType.BFloat16 : null))
         {
-            double lr = LrSchedule.At(step, total, o.Lr, o.MinLr, o.Warmup);
-            var batch = data.BatchAt(step);
-            onBatch?.Invoke(step, batch);
-            double loss = TrainStep(model, optimizer, batch, lr, o.Clip);
-            if (!double.IsFinite(loss)) throw new InvalidOperationException($"loss became {loss} at step {step}; lower --lr or raise --warmup");
-            step++;
-            lossSum += loss; lossCount++;
-            recent.Enqueue(loss);
-            if (recent.Count > 20) recent.Dequeue();
-            if (step % o.LogEvery == 0 || step == total)
+            while (!exportOnly && step < total)
             {
-                double tps = lossCount * o.TokensPerStep / Math.Max(1e-9, sinceRow.Elapsed.TotalSeconds);
-                var row = new TrainLogRow(step, step * o.TokensPerStep, lossSum / lossCount, lr, tps);
-                trainLog.Append(row);
-                progress?.Invoke(new TrainProgress(step, total, row.Tokens, row.Loss, lr, tps, wall.Elapsed));
-                lossSum = 0; lossCount = 0; sinceRow.Restart();
-            }
-            if (stop.IsCancellationRequested && step < total) { stopped = true; break; }
-            if (o.CheckpointEvery > 0 && step % o.CheckpointEvery == 0 && step < total)
-            {
-                Checkpoint();
-                trainLog.SavePlot(Path.Combine(outDir, "loss.png"), $"{model.Info.Architecture} ({o.Objective.ToString().ToLowerInvariant()})");
+                double lr = LrSchedule.At(step, total, o.Lr, o.MinLr, o.Warmup);
+                var batch = data.BatchAt(step);
+                onBatch?.Invoke(step, batch);
+                double loss = TrainStep(model, optimizer, batch, lr, o.Clip);
+                if (!double.IsFinite(loss)) throw new InvalidOperationException($"loss became {loss} at step {step}; lower --lr or raise --warmup");
+                step++;
+                lossSum += loss; lossCount++;
+                recent.Enqueue(loss);
+                if (recent.Count > 20) recent.Dequeue();
+                if (step % o.LogEvery == 0 || step == total)
+                {
+                    double tps = lossCount * o.TokensPerStep / Math.Max(1e-9, sinceRow.Elapsed.TotalSeconds);
+                    var row = new TrainLogRow(step, step * o.TokensPerStep, lossSum / lossCount, lr, tps);
+                    trainLog.Append(row);
+                    progress?.Invoke(new TrainProgress(step, total, row.Tokens, row.Loss, lr, tps, wall.Elapsed));
+                    lossSum = 0; lossCount = 0; sinceRow.Restart();
+                }
+                if (o.SnapshotEvery > 0 && step % o.SnapshotEvery == 0)
+                    HfExport.SaveWeights(SnapshotPath(outDir, step), model, config, tokenizer, ScalarType.BFloat16);
+                if (stop.IsCancellationRequested && step < total) { stopped = true; break; }
+                if (o.CheckpointEvery > 0 && step % o.CheckpointEvery == 0 && step < total)
+                {
+                    Checkpoint();
+                    trainLog.SavePlot(Path.Combine(outDir, "loss.png"), $"{model.Info.Architecture} ({o.Objective.ToString().ToLowerInvariant()})");
+                }
             }
         }
         if (!exportOnly) Checkpoint();
@@ -123,6 +131,16 @@ public static class Trainer
         model.Dispose();
         return result;
     }
+
+    /// <summary>Where the snapshot of step <paramref name="step"/> lives.</summary>
+    public static string SnapshotPath(string outDir, long step) => Path.Combine(outDir, "snapshots", $"step_{step:D6}");
+
+    /// <summary>The line that reports how the run computes: precision, threads, warm-up.</summary>
+    public static string RunSettings(TrainOptions o, DataStream data) =>
+        $"precision {o.ResolvedPrecision.ToString().ToLowerInvariant()}" +
+        (o.Precision is null ? $" (auto: the CPU {(Nn.Precision.CpuHasNativeBf16 ? "has" : "lacks")} native bf16 products)" : "") +
+        $"; {o.ResolvedThreads} torch thread{(o.ResolvedThreads == 1 ? "" : "s")}" + (o.Threads is null ? $" (auto: {TrainOptions.AutoThreads} CPUs available)" : "") +
+        (data.ProceduralSteps > 0 ? $"; procedural warm-up {ProceduralMix.Format(o.Procedural)}: steps 0–{data.ProceduralSteps - 1}, corpus after" : "");
 
     /// <summary>Copies every parameter from the model in <paramref name="dir"/>; names and shapes must match exactly.</summary>
     static void InitFrom(HookedModel model, string dir)
@@ -156,7 +174,7 @@ public static class Trainer
     /// <summary>Mean cross-entropy over the labelled positions (label −100 = none).</summary>
     public static Tensor Loss(HookedModel model, Batch batch)
     {
-        var logits = model.Forward(batch.InputTensor());                                   // [batch, pos, d_vocab]
+        var logits = model.Forward(batch.InputTensor()).to(ScalarType.Float32);           // [batch, pos, d_vocab], loss in fp32
         var labels = batch.LabelTensor();                                                  // [batch, pos]
         if (batch.Labels.All(l => l == DataStream.IgnoreIndex)) return (logits.sum() * 0).mean();
         return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), labels.reshape(-1), ignore_index: DataStream.IgnoreIndex);

@@ -1,5 +1,4 @@
 // The `sharplens data` commands end to end: files written, byte-identical under a seed, clear errors on bad input.
-using SharpLens.Cli.Commands;
 
 namespace SharpLens.Tests.Code;
 
@@ -9,7 +8,7 @@ public sealed class DataCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    static int Run(params string[] args) => DataCommand.Create().Parse(args).Invoke();
+    static int Run(params string[] args) => Support.Cli.Run(["data", .. args]).Code;
 
     [Fact]
     public void Parens_command_writes_the_same_bytes_for_the_same_seed()
@@ -37,5 +36,20 @@ public sealed class DataCommandTests : IDisposable
         Assert.Equal(2, Run("probe-pairs", "--task", "dataflow", "--source", Path.Combine(dir, "missing"), "--out", output));
         Assert.Equal(2, Run("parens", "--out", output, "--variant", "mined"));   // mined needs --source
         Assert.NotEqual(0, Run("probe-pairs", "--task", "nonsense", "--source", dir, "--out", output));
+    }
+
+    [Fact]
+    public void No_records_is_an_error_unless_allow_empty()
+    {
+        var source = Path.Combine(dir, "src");
+        Directory.CreateDirectory(source);
+        File.WriteAllText(Path.Combine(source, "notes.txt"), "no code here\n");
+        var output = Path.Combine(dir, "mined.jsonl");
+        var (code, stderr) = Support.Cli.Run("data", "parens", "--out", output, "--variant", "mined", "--source", source);
+        Assert.Equal(2, code);
+        Assert.Contains("error: expected at least one mined example, found none", stderr);
+        Assert.False(File.Exists(output));
+        Assert.Equal(0, Run("parens", "--out", output, "--variant", "mined", "--source", source, "--allow-empty"));
+        Assert.Equal(0, new FileInfo(output).Length);
     }
 }

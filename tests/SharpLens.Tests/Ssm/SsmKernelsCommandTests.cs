@@ -1,7 +1,5 @@
 // `sharplens ssm-kernels` end to end on the bigs and mamba fixtures: every file written and readable.
-using System.CommandLine;
 using System.Text.Json.Nodes;
-using SharpLens.Cli.Commands;
 using SharpLens.Tests.Support;
 
 namespace SharpLens.Tests.Ssm;
@@ -12,11 +10,7 @@ public sealed class SsmKernelsCommandTests : IDisposable
 
     public void Dispose() { if (Directory.Exists(outDir)) Directory.Delete(outDir, true); }
 
-    static int Invoke(params string[] args)
-    {
-        var root = new RootCommand { SsmKernelsCommand.Create() };
-        return root.Parse(args).Invoke();
-    }
+    static int Invoke(params string[] args) => Support.Cli.Run(args).Code;
 
     [FixtureFact]
     public void Bigs_with_compare_writes_json_csv_report_and_plots()

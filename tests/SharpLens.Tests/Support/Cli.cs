@@ -1,5 +1,4 @@
-// Runs `sharplens` commands in-process (same parser and actions as the executable).
-using System.CommandLine;
+// Runs `sharplens` commands in-process (same root, parser, actions and error path as the executable).
 using SharpLens.Cli.Commands;
 
 namespace SharpLens.Tests.Support;
@@ -11,14 +10,12 @@ public static class Cli
     /// <summary>Invokes the CLI with args; returns the exit code and what it wrote to stderr.</summary>
     public static (int Code, string Stderr) Run(params string[] args)
     {
-        var root = new RootCommand("sharplens");
-        foreach (var c in CommandCatalog.All()) root.Subcommands.Add(c);
         lock (Gate)
         {
             var err = new StringWriter();
             var old = Console.Error;
             Console.SetError(err);
-            try { return (root.Parse(args).Invoke(), err.ToString()); }
+            try { return (CliApp.Run(args, err), err.ToString()); }
             finally { Console.SetError(old); }
         }
     }

@@ -1,5 +1,6 @@
 // BpeTrainer: trains on a small generated corpus, saves HF files, and Tokenizer.Load reads them back exactly.
 using SharpLens.Cli.Commands;
+using SharpLens.Tests.Support;
 using SharpLens.Tokenization;
 
 namespace SharpLens.Tests.Tokenization;
@@ -86,17 +87,26 @@ public sealed class BpeTrainerTests : IDisposable
         var docs = Corpus();
         for (int i = 0; i < 20; i++) File.WriteAllText(Path.Combine(corpus, i % 2 == 0 ? "sub" : "", $"f{i}.py"), docs[i]);
         var outDir = Path.Combine(dir, "tok");
-        var stdout = new StringWriter(); var stderr = new StringWriter();
-        Assert.Equal(0, TokenizerCommand.Train(corpus, "*.py", 300, outDir, 2, stdout, stderr));
+        var stdout = new StringWriter();
+        Assert.Equal(0, TokenizerCommand.Train(corpus, "*.py", 300, outDir, 2, false, stdout));
         foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json" }) Assert.True(File.Exists(Path.Combine(outDir, f)), f);
         Assert.Equal(300, Tokenizer.Load(outDir).VocabSize);
         Assert.Equal(2, Tokenizer.Load(outDir).TokenToId("<mask>"));      // masked-LM training needs a mask token
         Assert.Contains("\"mask_token\": \"<mask>\"", File.ReadAllText(Path.Combine(outDir, "special_tokens_map.json")));
         Assert.Contains("trained 300 tokens", stdout.ToString());
 
-        Assert.Equal(2, TokenizerCommand.Train(Path.Combine(dir, "missing"), "*.py", 300, outDir, 2, stdout, stderr));
-        Assert.Equal(2, TokenizerCommand.Train(corpus, "*.rs", 300, outDir, 2, stdout, stderr));
-        Assert.Equal(2, TokenizerCommand.Train(corpus, "*.py", 100, outDir, 2, stdout, stderr));
-        Assert.Contains("at least 259", stderr.ToString());   // 256 bytes + <|endoftext|>, <pad>, <mask>
+        string Refused(params string[] args)
+        {
+            var (code, err) = Support.Cli.Run(["tokenizer", "train", .. args]);
+            Assert.Equal(2, code);
+            return err;
+        }
+        Refused("--corpus", Path.Combine(dir, "missing"), "--vocab", "300", "--out", outDir);
+        Refused("--corpus", corpus, "--glob", "*.rs", "--vocab", "300", "--out", outDir);
+        Assert.Contains("--vocab must be in [262, 1048576], found 100", Refused("--corpus", corpus, "--vocab", "100", "--out", outDir));   // 256 bytes + <|endoftext|>, <pad>, <mask> + forced )), ))), ))))
+        File.WriteAllBytes(Path.Combine(corpus, "z.py"), [0x61, 0x62, 0xC3]);   // truncated 2-byte sequence
+        Assert.Contains("z.py: invalid UTF-8 at byte offset 2", Refused("--corpus", corpus, "--vocab", "300", "--out", Path.Combine(dir, "tok2")));
+        Assert.False(Directory.Exists(Path.Combine(dir, "tok2")));
+        Assert.Equal(0, Support.Cli.Run("tokenizer", "train", "--corpus", corpus, "--vocab", "300", "--out", Path.Combine(dir, "tok2"), "--lossy").Code);   // 256 bytes + <|endoftext|>, <pad>, <mask>
     }
 }

@@ -1,4 +1,4 @@
-// `sharplens tokenize` end to end, in-process: --jsonl output line per input, flags, and bad input -> exit 2.
+// `sharplens tokenize` end to end, in-process: --jsonl output line per input, flags, and bad input -> one error line, exit 2.
 using System.Text.Json;
 using SharpLens.Cli.Commands;
 using SharpLens.Tests.Support;
@@ -19,8 +19,8 @@ public sealed class TokenizeCommandTests : IDisposable
         var cases = FixtureCases.Read(folder, "cases.jsonl");
         var input = Path.Combine(dir, "in.jsonl");
         File.WriteAllLines(input, cases.Select(c => JsonSerializer.Serialize(new { text = c.Text, add_special_tokens = c.AddBos })));
-        var stdout = new StringWriter(); var stderr = new StringWriter();
-        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer(folder), null, input, false, TextReader.Null, stdout, stderr));
+        var stdout = new StringWriter();
+        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer(folder), null, input, false, TextReader.Null, stdout));
         var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(cases.Count, lines.Length);
         for (int i = 0; i < cases.Count; i++)
@@ -38,7 +38,7 @@ public sealed class TokenizeCommandTests : IDisposable
         var input = Path.Combine(dir, "in.jsonl");
         File.WriteAllText(input, "{\"text\": \"))))\"}\n\n{\"text\": \"))))\", \"add_special_tokens\": false}\n");
         var stdout = new StringWriter();
-        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer("codellama"), null, input, false, TextReader.Null, stdout, new StringWriter()));
+        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer("codellama"), null, input, false, TextReader.Null, stdout));
         var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("{\"text\":\"))))\",\"ids\":[1,29871,13697],\"offsets\":[[0,0],[0,0],[0,4]]}", lines[0]);
         Assert.Equal("{\"text\":\"))))\",\"ids\":[29871,13697],\"offsets\":[[0,0],[0,4]]}", lines[1]);
@@ -53,10 +53,13 @@ public sealed class TokenizeCommandTests : IDisposable
     {
         var input = Path.Combine(dir, "bad.jsonl");
         File.WriteAllText(input, content);
-        var stdout = new StringWriter(); var stderr = new StringWriter();
-        Assert.Equal(2, TokenizeCommand.Run(Fixtures.Tokenizer("gpt2"), null, input, false, TextReader.Null, stdout, stderr));
-        Assert.Contains(input + expected, stderr.ToString());
+        var stdout = new StringWriter();
+        var e = Assert.Throws<InvalidDataException>(() => TokenizeCommand.Run(Fixtures.Tokenizer("gpt2"), null, input, false, TextReader.Null, stdout));
+        Assert.Contains(input + expected, e.Message);
         Assert.Equal("", stdout.ToString());
+        var (code, stderr) = Support.Cli.Run("tokenize", Fixtures.Tokenizer("gpt2"), "--jsonl", input);
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: " + input + expected, stderr);
     }
 
     [FixtureFact]
@@ -65,7 +68,7 @@ public sealed class TokenizeCommandTests : IDisposable
         var input = Path.Combine(dir, "in.jsonl");
         File.WriteAllText(input, "{\"text\": \"a\\ud800b\", \"add_special_tokens\": false}\n");
         var stdout = new StringWriter();
-        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer("gpt2"), null, input, false, TextReader.Null, stdout, new StringWriter()));
+        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer("gpt2"), null, input, false, TextReader.Null, stdout));
         var o = JsonDocument.Parse(stdout.ToString()).RootElement;
         Assert.Equal("a\uFFFDb", o.GetProperty("text").GetString());
     }
@@ -76,30 +79,46 @@ public sealed class TokenizeCommandTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}");
         var input = Path.Combine(dir, "in.jsonl");
         File.WriteAllText(input, "{\"text\": \"a\"}\n{\"text\": \"ab\"}\n");
-        var stderr = new StringWriter();
-        Assert.Equal(2, TokenizeCommand.Run(dir, null, input, false, TextReader.Null, new StringWriter(), stderr));
-        Assert.Contains(input + ":2: cannot encode", stderr.ToString());
-        Assert.Contains("'b' is not in the vocab", stderr.ToString());
+        var stdout = new StringWriter();
+        var e = Assert.Throws<InvalidDataException>(() => TokenizeCommand.Run(dir, null, input, false, TextReader.Null, stdout));
+        Assert.Contains(input + ":2: cannot encode", e.Message);
+        Assert.Contains("'b' is not in the vocab", e.Message);
+        Assert.Equal("", stdout.ToString());   // line 1 was fine, but nothing is printed when a later line fails
     }
 
     [Fact]
     public void Missing_tokenizer_folder_and_missing_input_exit_2()
     {
-        var stderr = new StringWriter();
-        Assert.Equal(2, TokenizeCommand.Run(Path.Combine(dir, "nope"), "x", null, false, TextReader.Null, new StringWriter(), stderr));
-        Assert.Contains("nope", stderr.ToString());
-        Assert.Equal(2, TokenizeCommand.Run(dir, null, null, false, TextReader.Null, new StringWriter(), new StringWriter()));
+        var (code, stderr) = Support.Cli.Run("tokenize", Path.Combine(dir, "nope"), "--text", "x");
+        Assert.Equal(2, code);
+        Assert.Contains("nope", stderr);
+        (code, stderr) = Support.Cli.Run("tokenize", dir);
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: give exactly one of --text TEXT or --jsonl FILE", stderr);
+    }
+
+    [FixtureFact]
+    public void Invalid_utf8_in_jsonl_is_refused_with_its_byte_offset_unless_lossy()
+    {
+        var input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllBytes(input, [.. "{\"text\": \"ab"u8, 0xFF, .. "\"}\n"u8]);
+        var (code, stderr) = Support.Cli.Run("tokenize", Fixtures.Tokenizer("gpt2"), "--jsonl", input);
+        Assert.Equal(2, code);
+        Assert.Equal($"error: {input}: invalid UTF-8 at byte offset 12; expected UTF-8 text", stderr.Trim());
+        var stdout = new StringWriter();
+        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer("gpt2"), null, input, false, TextReader.Null, stdout, lossy: true));
+        Assert.Equal("ab\uFFFD", JsonDocument.Parse(stdout.ToString()).RootElement.GetProperty("text").GetString());
     }
 
     [FixtureFact]
     public void Text_table_and_json_modes_print_tokens_ids_and_spans()
     {
         var stdout = new StringWriter();
-        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer("codellama"), "print(x))", null, false, TextReader.Null, stdout, new StringWriter()));
+        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer("codellama"), "print(x))", null, false, TextReader.Null, stdout));
         Assert.Contains("▁print", stdout.ToString());
         Assert.Contains("[0, 5)", stdout.ToString());
         var json = new StringWriter();
-        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer("codellama"), "print(x))", null, true, TextReader.Null, json, new StringWriter()));
+        Assert.Equal(0, TokenizeCommand.Run(Fixtures.Tokenizer("codellama"), "print(x))", null, true, TextReader.Null, json));
         var o = JsonDocument.Parse(json.ToString()).RootElement;
         Assert.Equal(1, o.GetProperty("ids")[0].GetInt32());
     }

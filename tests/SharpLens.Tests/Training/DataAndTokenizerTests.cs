@@ -1,4 +1,5 @@
 // Data stream determinism, MLM masking, the fallback ByteBpe tokenizer, AdamW against TorchSharp's, the paren evaluation.
+using SharpLens.Analysis.Parens;
 using SharpLens.Loading;
 using SharpLens.Training;
 using TorchSharp;
@@ -59,19 +60,20 @@ public class DataAndTokenizerTests
     }
 
     [Fact]
-    public void ByteBpe_keeps_paren_runs_and_digits_single_and_round_trips()
+    public void Trained_tokenizers_keep_paren_runs_and_digits_single_and_round_trip()
     {
         var text = "def f(x):\n    return g(h(k(x)))) + 12345\nprint(str(str(486)))\n";
-        var bpe = ByteBpe.Train(Enumerable.Repeat(text, 20), 300);
-        foreach (var t in new[] { ")", "))", ")))", "))))", "0", "7" }) Assert.NotNull(bpe.TokenToId(t));
-        Assert.Equal([bpe.TokenToId("))))")!.Value, bpe.TokenToId(")")!.Value], bpe.Encode(")))))"));
-        Assert.Equal("123".Select(ch => bpe.TokenToId(ch.ToString())!.Value), bpe.Encode("123"));
-        Assert.Equal(text, bpe.Decode(bpe.Encode(text)));
         var dir = Directory.CreateTempSubdirectory("sharplens-bpe-").FullName;
         try
         {
-            bpe.Save(dir);
-            Assert.Equal(bpe.Encode(text + "é ✓"), ByteBpe.Load(dir).Encode(text + "é ✓"));
+            new SharpLens.Tokenization.BpeTrainer(new SharpLens.Tokenization.BpeTrainerOptions { VocabSize = 300 }).Train(Enumerable.Repeat(text, 20)).Save(dir);
+            var tok = TrainTokenizers.Load(dir);
+            foreach (var t in new[] { ")", "))", ")))", "))))", "0", "7" }) Assert.NotNull(tok.TokenToId(t));
+            Assert.Equal([tok.TokenToId("))))")!.Value, tok.TokenToId(")")!.Value], tok.Encode(")))))"));
+            Assert.Equal("123".Select(ch => tok.TokenToId(ch.ToString())!.Value), tok.Encode("123"));
+            Assert.Equal(text, tok.Decode!(tok.Encode(text)));
+            Assert.Equal((0, 0, 1, 2), (tok.BosId, tok.EosId, tok.PadId, tok.MaskId));
+            Assert.Equal(new HashSet<int> { 0, 1, 2 }, tok.SpecialIds);
         }
         finally { Directory.Delete(dir, true); }
     }
@@ -101,33 +103,23 @@ public class DataAndTokenizerTests
     }
 
     [Fact]
-    public void Paren_eval_scores_a_model_and_needs_single_token_answers()
+    public void The_trainers_paren_evaluation_is_the_studys_accuracy_on_its_template()
     {
         using var run = new TinyRun();
         Trainer.Run(TinyRun.Options(2), run.Tokenizer, run.Cache, run.Out("a"), resume: false);
         using var model = ModelLoader.Load(run.Out("a"));
-        var r = ParenEval.Run(model, run.Tokenizer.Encode, run.Tokenizer.TokenToId, perDepth: 10);
-        Assert.Equal([1, 2, 3, 4], r.Select(x => x.Depth));
-        Assert.All(r, x => Assert.InRange(x.Correct, 0, 10));
-        Assert.Equal("#print the string 486\nprint(str(str(486", ParenEval.Prompt(486, 3));
-        Assert.Throws<InvalidDataException>(() => ParenEval.Run(model, run.Tokenizer.Encode, _ => null, perDepth: 1));
-    }
-}
-
-public class ByteBpeInteropTests
-{
-    [Fact]
-    public void The_HF_tokenizer_loader_reads_ByteBpe_files_with_the_same_ids()
-    {
-        using var run = new TinyRun(files: 3);
-        var hf = SharpLens.Tokenization.Tokenizer.Load(run.TokenizerDir);
-        var bpe = ByteBpe.Load(run.TokenizerDir);
-        var texts = TokenCache.ListFiles(run.Corpus, "*.py").Select(f => File.ReadAllText(Path.Combine(run.Corpus, f)))
-            .Append("print(str(str(486)))))  x = 12345 ) ))\n\tcafé ✓ 𝔘 ½ ٣").ToList();
-        var stdlib = "/usr/lib/python3.11";                                    // extra coverage where the machine has it
-        if (Directory.Exists(stdlib)) texts.AddRange(TokenCache.ListFiles(stdlib, "*.py").Take(15).Select(f => File.ReadAllText(Path.Combine(stdlib, f))));
-        foreach (var t in texts) Assert.Equal(bpe.Encode(t), hf.Encode(t, addSpecialTokens: false).Ids.ToArray());
-        Assert.Equal(bpe.VocabSize, hf.VocabSize);
-        foreach (var p in new[] { ")", "))", ")))", "))))" }) Assert.Equal(bpe.TokenToId(p), hf.TokenToId(p));
+        var tok = SharpLens.Tokenization.Tokenizer.Load(run.TokenizerDir);
+        var rows = ParensStudy.Accuracy(model, tok, [1, 2, 3, 4], perDepth: 10);
+        Assert.Equal([1, 2, 3, 4, 0], rows.Select(x => x.Depth));
+        Assert.All(rows.Take(4), x => { Assert.Equal(10, x.N); Assert.InRange(x.Correct, 0, 10); });
+        Assert.Equal(rows.Take(4).Sum(x => x.Correct), rows[4].Correct);
+        // scored by greedy argmax at the last prompt token: recount one depth by hand
+        var prompts = ParensPrompts.Prepare(tok, ParensData.Load("template", [2], 10, 0));
+        int correct = prompts.Count(p =>
+        {
+            using var logits = model.Run(TorchSharp.torch.tensor(p.Ids.Select(i => (long)i).ToArray()).unsqueeze(0));
+            return logits[0, -1].argmax().item<long>() == p.LabelId;
+        });
+        Assert.Equal(correct, rows[1].Correct);
     }
 }

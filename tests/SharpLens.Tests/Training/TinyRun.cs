@@ -1,4 +1,4 @@
-// Shared helpers for training tests: a small synthetic Python corpus, its ByteBpe tokenizer, tiny-model options.
+// Shared helpers for training tests: a small synthetic Python corpus, its BPE tokenizer, tiny-model options.
 using SharpLens.Training;
 
 namespace SharpLens.Tests.Training;
@@ -28,14 +28,14 @@ public sealed class TinyRun : IDisposable
                 {
                     0 => $"def {a}_{i}({b}):\n    \"\"\"Return the size of {b} plus {n}.\"\"\"\n    total = {n}\n    return len(str({b})) + total\n\n",
                     1 => $"{a} = [{b} for {b} in range({n})]\nprint(sum({a}))\n",
-                    _ => $"#print the string {n}\nprint(str({n}))\n",
+                    _ => $"# show the number {n}\nprint(repr({n}))\n",     // never the study template: the cache drops such files
                 });
             }
             File.WriteAllText(Path.Combine(Corpus, $"m{f:D2}.py"), sb.ToString());
         }
         File.WriteAllText(Path.Combine(Corpus, "notes.txt"), "not python");
         var docs = TokenCache.ListFiles(Corpus, "*.py").Select(f => File.ReadAllText(Path.Combine(Corpus, f)));
-        ByteBpe.Train(docs, 320).Save(TokenizerDir);
+        new SharpLens.Tokenization.BpeTrainer(new SharpLens.Tokenization.BpeTrainerOptions { VocabSize = 320 }).Train(docs).Save(TokenizerDir);
         Tokenizer = TrainTokenizers.Load(TokenizerDir);
         Cache = TokenCache.OpenOrBuild(Corpus, "*.py", Tokenizer, Path.Combine(Root, "cache"));
     }

@@ -40,11 +40,13 @@ public class TrainerTests
         Assert.Contains("model.embed_tokens.weight", file.Keys);
     }
 
-    [Fact]
-    public void Resume_continues_bit_exactly()
+    [Theory]
+    [InlineData(TrainPrecision.Fp32)]
+    [InlineData(TrainPrecision.Bf16)]
+    public void Resume_continues_bit_exactly(TrainPrecision precision)
     {
         using var run = new TinyRun();
-        var o = TinyRun.Options(16) with { CheckpointEvery = 5 };           // 16 steps × 128 tokens ≈ 2k tokens
+        var o = TinyRun.Options(16) with { CheckpointEvery = 5, Precision = precision }; // 16 steps × 128 tokens ≈ 2k tokens
         Trainer.Run(o, run.Tokenizer, run.Cache, run.Out("straight"), resume: false);
 
         using var stop = new CancellationTokenSource();

@@ -12,6 +12,8 @@ public sealed record AblationTarget(string Kind, int Layer, int Head = -1)
     public static AblationTarget Attn(int layer) => new("attn", layer);
     public static AblationTarget Mlp(int layer) => new("mlp", layer);
     public HookName Hook => Kind switch { "head" => HookName.Z(Layer), "attn" => HookName.AttnOut(Layer), _ => HookName.MlpOut(Layer) };
+    /// <summary>The general component this target names (a head is its hook_z slice).</summary>
+    public Component Component => new(Hook, Kind == "head" ? Head : null);
     public override string ToString() => Kind == "head" ? $"L{Layer}H{Head}" : $"L{Layer}.{Kind}";
 }
 
@@ -81,17 +83,11 @@ public static class Ablation
     /// A hook that replaces the target's activation with <paramref name="values"/> (broadcast over the batch: [pos, …] or
     /// [batch, pos, …]; for a head, the head's [.., pos, d_head] slice), or with zeros when it returns null.
     /// </summary>
-    public static (HookName, HookFn) Replace(AblationTarget target, Func<long, Tensor?> values) => (target.Hook, (act, _) =>
-    {
-        var v = values(act.shape[1]);
-        var c = act.clone();
-        var slot = target.Kind == "head" ? c.select(2, target.Head) : c;                     // [batch, pos, d_head] or [batch, pos, d_model]
-        if (v is null) slot.zero_(); else slot.copy_(v.to(act.dtype));
-        return c;
-    });
+    public static (HookName, HookFn) Replace(AblationTarget target, Func<long, Tensor?> values) =>
+        Ablations.Replace(target.Component, act => values(act.shape[1]));
 
     /// <summary>Zero-ablation hook.</summary>
-    public static (HookName, HookFn) Zero(AblationTarget target) => Replace(target, _ => null);
+    public static (HookName, HookFn) Zero(AblationTarget target) => Ablations.Zero(target.Component);
 
     /// <summary>Mean-ablation hook for <paramref name="batch"/>: each row gets the mean of its own depth at each position.</summary>
     public static (HookName, HookFn) Mean(AblationTarget target, MeanActivations means, PromptBatch batch) =>

@@ -43,7 +43,7 @@ public static class ParensData
     {
         var list = new List<ParensExample>();
         int line = 0;
-        foreach (var text in File.ReadLines(path))
+        foreach (var text in Utf8Text.ReadLines(path))
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;

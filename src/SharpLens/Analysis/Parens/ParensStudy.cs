@@ -22,6 +22,24 @@ public static class ParensStudy
             id => tokenizer.IdToToken(id) ?? id.ToString());
     }
 
+    /// <summary>
+    /// Greedy accuracy on the plain template (the study's prompts, labels and scoring, nothing else): <paramref name="perDepth"/>
+    /// prompts per depth, one row per depth plus Depth 0 for all. The trainer's <c>--eval-parens</c> calls this.
+    /// </summary>
+    public static IReadOnlyList<AccuracyRow> Accuracy(HookedModel model, Tokenizer tokenizer, IReadOnlyList<int> depths, int perDepth, long seed = 0, int batch = 16)
+    {
+        if (!model.Info.IsCausal) throw new NotSupportedException($"{model.Info.Architecture} is not a causal LM; the paren accuracy scores the next token");
+        var prompts = ParensPrompts.Prepare(tokenizer, ParensData.Load("template", depths, perDepth, seed));
+        var outcomes = new List<PromptOutcome>();
+        foreach (var chunk in PromptBatch.Chunks(prompts, batch))
+        {
+            using var b = PromptBatch.Of(chunk);
+            using var cache = LastPositionCache.Run(model, b, []);
+            outcomes.AddRange(ParensMeasures.Outcomes(cache, b));
+        }
+        return ParensSummaries.Accuracy(outcomes);
+    }
+
     /// <summary>Runs the study on prepared prompts (main set and already-closed set); <paramref name="tokenText"/> names predicted ids in the viewer.</summary>
     public static ParensStudyResult Run(HookedModel model, IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<PreparedPrompt> closedPrompts,
         ParensStudyOptions options, IProgress<StudyProgress>? progress = null, Func<int, string>? tokenText = null)

@@ -13,9 +13,9 @@ public static class KMeans
         if (rows.Length <= k) return rows.Select(r => new[] { r }).ToList();
         using var scope = NewDisposeScope();
         var pts = LinearProbe.Matrix(rows.Select(r => x[r]).ToArray());             // [n, d]
-        var rng = new Random((int)(seed * 1_000_003 % int.MaxValue));
+        var rng = new SplitMix64(SplitMix64.Mix(seed, 0x4B3));
         // k-means++: each next centre drawn with probability ∝ squared distance to the nearest chosen one
-        var chosen = new List<long> { rng.Next(rows.Length) };
+        var chosen = new List<long> { rng.NextInt(rows.Length) };
         var d2 = cdist(pts, pts[chosen[0]].unsqueeze(0)).squeeze(1).pow(2);          // [n]
         while (chosen.Count < k)
         {

@@ -54,7 +54,7 @@ public static class LinearSvm
         var w = new float[stride];
         var alpha = new double[m];
         var order = Enumerable.Range(0, m).ToArray();
-        var rng = new Random(m * 7919 + d);
+        var rng = new SplitMix64(SplitMix64.Mix(m, d, 0x5F3));
         for (epochs = 1; epochs <= options.MaxEpochs; epochs++)
         {
             rng.Shuffle(order);

@@ -1,4 +1,5 @@
 // Reads a `sharplens data probe-pairs` JSONL file into tokenizer-independent pair records (strict, line-numbered errors).
+using SharpLens.Code;
 using System.Text.Json;
 using SharpLens.Code.Datasets;
 
@@ -16,7 +17,7 @@ public static class PairsFile
         if (!File.Exists(path)) throw new FileNotFoundException($"pairs file not found: {path}", path);
         var pairs = new List<PairRecord>();
         int line = 0;
-        foreach (var text in File.ReadLines(path))
+        foreach (var text in Utf8Text.ReadLines(path))
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;

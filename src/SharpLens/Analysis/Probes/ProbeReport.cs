@@ -27,14 +27,13 @@ public static class ProbeReport
         return new ProbeFiles(json, csv, [plot + ".png", plot + ".svg"]);
     }
 
-    /// <summary>CSV with one row per (model, layer, probe); empty cells for fields that do not apply.</summary>
+    /// <summary>CSV with one row per (model, layer, probe); empty cells for fields that do not apply (<see cref="Reports.Csv"/> conventions).</summary>
     public static string Csv(IReadOnlyList<ProbeRun> runs)
     {
-        var sb = new StringBuilder(string.Join(",", Columns)).Append('\n');
+        var sb = new StringBuilder(Reports.Csv.Line(Columns));
         foreach (var r in runs.SelectMany(r => r.Rows))
-            sb.AppendJoin(",", [Quote(r.Model), r.Task, N(r.Layer), r.Probe, N(r.TrainAccuracy), N(r.TestAccuracy), N(r.MacroF1), N(r.Clusters),
-                N(r.Labels), N(r.NTrain), N(r.NTest), N(r.MinDistance), N(r.MeanDistance), N(r.TestAccuracyCentroid), N(r.SvmSolves),
-                r.BudgetExhausted is bool b ? (b ? "true" : "false") : "", N(r.Seconds)]).Append('\n');
+            sb.Append(Reports.Csv.Line([r.Model, r.Task, r.Layer, r.Probe, r.TrainAccuracy, r.TestAccuracy, r.MacroF1, r.Clusters,
+                r.Labels, r.NTrain, r.NTest, r.MinDistance, r.MeanDistance, r.TestAccuracyCentroid, r.SvmSolves, r.BudgetExhausted, r.Seconds]));
         return sb.ToString();
     }
 
@@ -96,7 +95,4 @@ public static class ProbeReport
         plt.SaveSvg(pathWithoutExtension + ".svg", 800, 500);
     }
 
-    static string N(double? v) => v is double x && double.IsFinite(x) ? x.ToString("0.######", CultureInfo.InvariantCulture) : "";
-    static string N(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "";
-    static string Quote(string s) => s.Contains(',') || s.Contains('"') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 }

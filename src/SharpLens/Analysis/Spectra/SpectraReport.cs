@@ -86,19 +86,18 @@ public static class SpectraReport
         };
     }
 
-    /// <summary>One row per (model, layer, direction).</summary>
+    /// <summary>One row per (model, layer, direction) (<see cref="Reports.Csv"/> conventions).</summary>
     public static string ToCsv(IReadOnlyList<ModelKernels> models)
     {
-        var sb = new StringBuilder("model,kind,layer,direction,length,n_bins,dominant_bin,dominant_frequency,centroid,log10_low_high_ratio,class,n_poles,min_decay_length,max_decay_length\n");
+        var sb = new StringBuilder(Reports.Csv.Line(["model", "kind", "layer", "direction", "length", "n_bins", "dominant_bin", "dominant_frequency", "centroid",
+            "log10_low_high_ratio", "class", "n_poles", "min_decay_length", "max_decay_length"]));
         foreach (var m in models)
             foreach (var k in m.Kernels)
             {
                 var s = k.Metrics;
-                string minDecay = k.Poles.Count == 0 ? "" : F(k.Poles.Min(p => p.DecayLength)), maxDecay = k.Poles.Count == 0 ? "" : F(k.Poles.Max(p => p.DecayLength));
-                sb.Append(Csv(m.Label)).Append(',').Append(m.Kind).Append(',').Append(k.Layer).Append(',').Append(k.Direction).Append(',')
-                  .Append(s.Length).Append(',').Append(s.NBins).Append(',').Append(s.DominantBin).Append(',').Append(F(s.DominantFrequency)).Append(',')
-                  .Append(F(s.Centroid)).Append(',').Append(F(s.Log10LowHighRatio)).Append(',').Append(KernelSpectrum.Name(s.Class)).Append(',')
-                  .Append(k.Poles.Count).Append(',').Append(minDecay).Append(',').Append(maxDecay).Append('\n');
+                double? minDecay = k.Poles.Count == 0 ? null : k.Poles.Min(p => p.DecayLength), maxDecay = k.Poles.Count == 0 ? null : k.Poles.Max(p => p.DecayLength);
+                sb.Append(Reports.Csv.Line([m.Label, m.Kind, k.Layer, k.Direction, s.Length, s.NBins, s.DominantBin, s.DominantFrequency, s.Centroid,
+                    s.Log10LowHighRatio, KernelSpectrum.Name(s.Class), k.Poles.Count, minDecay, maxDecay]));
             }
         return sb.ToString();
     }
@@ -158,6 +157,5 @@ public static class SpectraReport
     static string F3(double v) => double.IsFinite(v) ? v.ToString("0.000", Inv) : F(v);
     static string F2(double v) => double.IsFinite(v) ? v.ToString("0.00", Inv) : F(v);
     static string Signed(double v, string fmt) => double.IsFinite(v) ? (v >= 0 ? "+" : "") + v.ToString(fmt, Inv) : F(v);
-    static string Csv(string s) => s.Contains(',') || s.Contains('"') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
     static string Safe(string s) => new(s.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_').ToArray());
 }

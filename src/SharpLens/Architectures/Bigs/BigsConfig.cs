@@ -46,7 +46,7 @@ public sealed record BigsConfig
         c.RequireOneOf("pooler_type", "mean", "non_padding_mean");
         c.RequireOneOf("conv_placement", "parallel");
         c.RequireOneOf("conv_merge", "sum", "gate");
-        var arch = c.Has("architectures") && c.Json["architectures"] is JsonArray a && a.Count > 0 ? a[0]!.GetValue<string>() : "BiGSForMaskedLM";
+        var arch = c.FirstString("architectures") ?? "BiGSForMaskedLM";
         var head = arch switch
         {
             "BiGSForMaskedLM" => BigsHead.MaskedLm,

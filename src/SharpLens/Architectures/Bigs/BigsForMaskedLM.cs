@@ -92,7 +92,7 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
         if (cls is not null)
         {
             var t = hLmHeadNormalized.Run(cls.Transform(h));                                 // [batch, pos, d_model]
-            output = nn.functional.linear(t, bigs.embeddings.word_embeddings.weight) + cls.predictions.bias; // [batch, pos, d_vocab]
+            output = Precision.Linear(t, bigs.embeddings.word_embeddings.weight) + cls.predictions.bias; // [batch, pos, d_vocab]
         }
         else output = Config.Head == BigsHead.TokenClassification ? classifier!.forward(h) : h;
         return output.MoveToOuterDisposeScope();

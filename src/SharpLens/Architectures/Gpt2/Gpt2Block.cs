@@ -81,10 +81,10 @@ public sealed class Gpt2Attention : nn.Module
         // reorder_and_upcast_attn: the same maths with q·k and softmax in float32 (a no-op for float32 weights)
         var qh = upcast ? q.to(ScalarType.Float32) : q;
         var kh = upcast ? k.to(ScalarType.Float32) : k;
-        var scores = qh.transpose(1, 2).matmul(kh.permute(0, 2, 3, 1)) / divisor;          // [batch, head, q, k]
+        var scores = Precision.MatMul(qh.transpose(1, 2), kh.permute(0, 2, 3, 1)) / divisor; // [batch, head, q, k]
         scores = hScores.Run(Masks.Apply(scores, allowed));
         var pattern = hPattern.Run(scores.softmax(-1).to(v.dtype));                         // [batch, head, q, k]
-        var z = hZ.Run(pattern.matmul(v.transpose(1, 2)).transpose(1, 2));                 // [batch, pos, head, d_head]
+        var z = hZ.Run(Precision.MatMul(pattern, v.transpose(1, 2)).transpose(1, 2));       // [batch, pos, head, d_head]
         return AttentionOutput.ProjectConv1D(z, c_proj.weight, c_proj.bias, hResult);       // [batch, pos, d_model]
     }
 }

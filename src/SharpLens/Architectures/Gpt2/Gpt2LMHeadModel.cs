@@ -56,8 +56,7 @@ public sealed class Gpt2LMHeadModel : HookedModel
 
     public override Readout Readout => new()
     {
-        Norm = NormKind.LayerNorm, NormWeight = transformer.ln_f.weight, NormBias = transformer.ln_f.bias,
-        Eps = transformer.ln_f.Eps, WU = UnembedWeight,
+        Norm = transformer.ln_f, WU = UnembedWeight,
     };
 
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
@@ -75,7 +74,7 @@ public sealed class Gpt2LMHeadModel : HookedModel
             x = LayerScope.Run(x, h => block.Forward(h, allowed));
         var ln = transformer.ln_f;
         var normed = hLnFinalNormalized.Run(ln.Apply(x, hLnFinalScale.Run(ln.Scale(x))));
-        var logits = nn.functional.linear(normed, UnembedWeight);                           // [batch, pos, d_vocab]
+        var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
 

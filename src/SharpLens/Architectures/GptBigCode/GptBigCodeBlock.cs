@@ -95,11 +95,11 @@ public sealed class GptBigCodeAttention : nn.Module
         }
         q = hq.Run(q); k = hk.Run(k); v = hv.Run(v);
         // k, v [batch, kv_head, pos, d_head] broadcast over the query heads when kv_head = 1
-        var scores = q.transpose(1, 2).matmul(k.permute(0, 2, 3, 1)) * scale;              // [batch, head, q, k]
+        var scores = Precision.MatMul(q.transpose(1, 2), k.permute(0, 2, 3, 1)) * scale;    // [batch, head, q, k]
         scores = hScores.Run(Masks.Apply(scores, allowed));
         var probs = softmaxInFp32 ? scores.softmax(-1, ScalarType.Float32) : scores.softmax(-1);
         var pattern = hPattern.Run(probs.to(q.dtype));                                      // [batch, head, q, k]
-        var z = hZ.Run(pattern.matmul(v.transpose(1, 2)).transpose(1, 2));                 // [batch, pos, head, d_head]
+        var z = hZ.Run(Precision.MatMul(pattern, v.transpose(1, 2)).transpose(1, 2));       // [batch, pos, head, d_head]
         return AttentionOutput.Project(z, c_proj, hResult);                                 // [batch, pos, d_model]
     }
 }

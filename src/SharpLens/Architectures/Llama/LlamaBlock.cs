@@ -82,10 +82,10 @@ public sealed class LlamaAttention : nn.Module
         int group = nHeads / nKv;                                                           // query head h reads kv head h / group
         var kh = (group == 1 ? k : k.repeat_interleave(group, dim: 2)).transpose(1, 2);    // [batch, head, pos, d_head]
         var vh = (group == 1 ? v : v.repeat_interleave(group, dim: 2)).transpose(1, 2);
-        var scores = q.transpose(1, 2).matmul(kh.transpose(-1, -2)) * (1.0 / Math.Sqrt(dHead)); // [batch, head, q, k]
+        var scores = Precision.MatMul(q.transpose(1, 2), kh.transpose(-1, -2)) * (1.0 / Math.Sqrt(dHead)); // [batch, head, q, k]
         scores = hScores.Run(Masks.Apply(scores, allowed));
         var pattern = hPattern.Run(scores.softmax(-1, ScalarType.Float32).to(q.dtype));   // [batch, head, q, k]
-        var z = hZ.Run(pattern.matmul(vh).transpose(1, 2));                                // [batch, pos, head, d_head]
+        var z = hZ.Run(Precision.MatMul(pattern, vh).transpose(1, 2));                      // [batch, pos, head, d_head]
         return AttentionOutput.Project(z, o_proj, hResult);
     }
 }

@@ -34,13 +34,13 @@ public sealed record LlamaConfig
         {
             var rs = c.Object(key);
             if (rs is null) continue;
-            var type = (rs["rope_type"] ?? rs["type"])?.GetValue<string>() ?? "default";
-            if (rs["rope_theta"] is { } t) theta = t.GetValue<double>();
+            var type = c.StringIn(rs, key, "rope_type") ?? c.StringIn(rs, key, "type") ?? "default";
+            if (c.DoubleIn(rs, key, "rope_theta") is double t) theta = t;
             switch (type)
             {
                 case "default": break;
                 case "linear":
-                    factor = rs["factor"]?.GetValue<double>() ?? throw new InvalidDataException($"{c.Path}: {key} type linear needs 'factor'");
+                    factor = c.DoubleIn(rs, key, "factor") ?? throw new InvalidDataException($"{c.Path}: {key} type linear needs 'factor'");
                     if (factor <= 0) throw new InvalidDataException($"{c.Path}: {key}.factor must be positive, found {factor}");
                     break;
                 default:
@@ -69,6 +69,8 @@ public sealed record LlamaConfig
             BosTokenId = c.IntOrNull("bos_token_id"),
             EosTokenId = c.IntOrNull("eos_token_id"),
         };
+        if (!c.Has("head_dim") && d % h != 0)
+            throw new InvalidDataException($"{c.Path}: hidden_size ({d}) must be a multiple of num_attention_heads ({h}) when head_dim is absent");
         if (cfg.NHeads % cfg.NKvHeads != 0)
             throw new InvalidDataException($"{c.Path}: num_attention_heads ({cfg.NHeads}) must be a multiple of num_key_value_heads ({cfg.NKvHeads})");
         return cfg;

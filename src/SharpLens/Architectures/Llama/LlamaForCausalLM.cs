@@ -53,7 +53,7 @@ public sealed class LlamaForCausalLM : HookedModel
 
     public override Readout Readout => new()
     {
-        Norm = NormKind.RmsNorm, NormWeight = model.norm.weight, Eps = model.norm.Eps, WU = UnembedWeight,
+        Norm = model.norm, WU = UnembedWeight,
     };
 
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
@@ -67,7 +67,7 @@ public sealed class LlamaForCausalLM : HookedModel
         foreach (var block in model.Blocks)
             x = LayerScope.Run(x, h => block.Forward(h, cos, sin, allowed));
         var normed = hLnFinalNormalized.Run(model.norm.Apply(x, hLnFinalScale.Run(model.norm.Scale(x))));
-        var logits = nn.functional.linear(normed, UnembedWeight);                           // [batch, pos, d_vocab]
+        var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
 

@@ -57,7 +57,7 @@ public sealed class MambaForCausalLM : HookedModel
 
     public override Readout Readout => new()
     {
-        Norm = NormKind.RmsNorm, NormWeight = backbone.norm_f.weight, Eps = backbone.norm_f.Eps, WU = UnembedWeight,
+        Norm = backbone.norm_f, WU = UnembedWeight,
     };
 
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
@@ -69,7 +69,7 @@ public sealed class MambaForCausalLM : HookedModel
         foreach (var block in backbone.Blocks)
             x = LayerScope.Run(x, h => block.Forward(h, attentionMask));
         var normed = hLnFinalNormalized.Run(backbone.norm_f.forward(x.to(backbone.norm_f.weight.dtype))); // [batch, pos, d_model]
-        var logits = nn.functional.linear(normed, UnembedWeight);                           // [batch, pos, d_vocab]
+        var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
 

@@ -18,7 +18,7 @@ public static class StateSpacesConfig
     public static HfConfig ToHf(HfConfig c)
     {
         var ssm = c.Object("ssm_cfg") ?? new JsonObject();
-        var layer = (ssm["layer"] as JsonValue)?.GetValue<string>() ?? "Mamba1";
+        var layer = c.StringIn(ssm, "ssm_cfg", "layer") ?? "Mamba1";
         if (layer != "Mamba1") throw new NotSupportedException($"{c.Path}: ssm_cfg.layer {layer} is not supported (Mamba1 is)");
         if (!c.Bool("rms_norm", true)) throw new NotSupportedException($"{c.Path}: rms_norm false (LayerNorm blocks) is not supported");
         int vocab = c.Int("vocab_size", 50277), multiple = c.Int("pad_vocab_size_multiple", 8);
@@ -29,12 +29,12 @@ public static class StateSpacesConfig
             ["hidden_size"] = c.Int("d_model"),
             ["num_hidden_layers"] = c.Int("n_layer"),
             ["vocab_size"] = vocab,
-            ["state_size"] = ssm["d_state"]?.GetValue<int>() ?? 16,
-            ["conv_kernel"] = ssm["d_conv"]?.GetValue<int>() ?? 4,
-            ["expand"] = ssm["expand"]?.GetValue<int>() ?? 2,
+            ["state_size"] = c.IntIn(ssm, "ssm_cfg", "d_state") ?? 16,
+            ["conv_kernel"] = c.IntIn(ssm, "ssm_cfg", "d_conv") ?? 4,
+            ["expand"] = c.IntIn(ssm, "ssm_cfg", "expand") ?? 2,
             ["time_step_rank"] = ssm["dt_rank"]?.DeepClone() ?? "auto",
-            ["use_bias"] = ssm["bias"]?.GetValue<bool>() ?? false,
-            ["use_conv_bias"] = ssm["conv_bias"]?.GetValue<bool>() ?? true,
+            ["use_bias"] = c.BoolIn(ssm, "ssm_cfg", "bias") ?? false,
+            ["use_conv_bias"] = c.BoolIn(ssm, "ssm_cfg", "conv_bias") ?? true,
             ["residual_in_fp32"] = c.Bool("residual_in_fp32", true),
             ["tie_word_embeddings"] = c.Bool("tie_embeddings", true),
             ["layer_norm_epsilon"] = 1e-5,

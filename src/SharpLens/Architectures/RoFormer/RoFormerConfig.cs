@@ -37,7 +37,7 @@ public sealed record RoFormerConfig
         if (c.Bool("add_cross_attention", false))
             throw new NotSupportedException($"{c.Path}: add_cross_attention = true is not supported");
         int d = c.Int("hidden_size", 768);
-        var arch = c.Has("architectures") && c.Json["architectures"] is System.Text.Json.Nodes.JsonArray a && a.Count > 0 ? a[0]!.GetValue<string>() : "RoFormerForMaskedLM";
+        var arch = c.FirstString("architectures") ?? "RoFormerForMaskedLM";
         var head = arch switch
         {
             "RoFormerForMaskedLM" => RoFormerHead.MaskedLm,

@@ -95,7 +95,7 @@ public sealed class RoFormerForMaskedLM : HookedModel
             return (classifier is null ? x : classifier.forward(x)).MoveToOuterDisposeScope();  // [batch, pos, num_labels | d_model]
         var t = cls.predictions.transform;
         var h = hLmHeadNormalized!.Run(t.LayerNorm.forward(act(t.dense.forward(x))));      // [batch, pos, d_embed]
-        var logits = nn.functional.linear(h, DecoderWeight, cls.predictions.bias);          // [batch, pos, d_vocab]
+        var logits = Precision.Linear(h, DecoderWeight, cls.predictions.bias);              // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
 

@@ -75,10 +75,10 @@ public sealed class RoFormerLayer : nn.Module
         q = hRotQ.Run(RotaryInterleaved.Apply(q, cos, sin));
         k = hRotK.Run(RotaryInterleaved.Apply(k, cos, sin));
         if (rotaryValue) v = RotaryInterleaved.Apply(v, cos, sin);
-        var scores = q.transpose(1, 2).matmul(k.permute(0, 2, 3, 1)) / Math.Sqrt(dHead);   // [batch, head, q, k]
+        var scores = Precision.MatMul(q.transpose(1, 2), k.permute(0, 2, 3, 1)) / Math.Sqrt(dHead); // [batch, head, q, k]
         scores = hScores.Run(Masks.Apply(scores, allowed));
         var pattern = hPattern.Run(scores.softmax(-1));                                     // [batch, head, q, k]
-        var z = hZ.Run(pattern.matmul(v.transpose(1, 2)).transpose(1, 2));                 // [batch, pos, head, d_head]
+        var z = hZ.Run(Precision.MatMul(pattern, v.transpose(1, 2)).transpose(1, 2));       // [batch, pos, head, d_head]
         return AttentionOutput.Project(z, attention.output.dense, hResult);                 // [batch, pos, d_model]
     }
 }

@@ -86,7 +86,7 @@ public sealed class RobertaForMaskedLM : HookedModel
             x = LayerScope.Run(x, h => layer.Forward(h, allowed));
         var h = lm_head.layer_norm.forward(nn.functional.gelu(lm_head.dense.forward(x)));
         h = hLmHeadNormalized.Run(h);                                                       // [batch, pos, d_model]
-        var logits = nn.functional.linear(h, DecoderWeight, lm_head.bias);                 // [batch, pos, d_vocab]
+        var logits = Precision.Linear(h, DecoderWeight, lm_head.bias);                      // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
 

@@ -68,10 +68,10 @@ public sealed class RobertaLayer : nn.Module
         var q = hq.Run(w.query.forward(x).view(b, p, nHeads, dHead));                      // [batch, pos, head, d_head]
         var k = hk.Run(w.key.forward(x).view(b, p, nHeads, dHead));
         var v = hv.Run(w.value.forward(x).view(b, p, nHeads, dHead));
-        var scores = q.transpose(1, 2).matmul(k.permute(0, 2, 3, 1)) / Math.Sqrt(dHead);   // [batch, head, q, k]
+        var scores = Precision.MatMul(q.transpose(1, 2), k.permute(0, 2, 3, 1)) / Math.Sqrt(dHead); // [batch, head, q, k]
         scores = hScores.Run(Masks.Apply(scores, allowed));
         var pattern = hPattern.Run(scores.softmax(-1));                                     // [batch, head, q, k]
-        var z = hZ.Run(pattern.matmul(v.transpose(1, 2)).transpose(1, 2));                 // [batch, pos, head, d_head]
+        var z = hZ.Run(Precision.MatMul(pattern, v.transpose(1, 2)).transpose(1, 2));       // [batch, pos, head, d_head]
         return AttentionOutput.Project(z, attention.output.dense, hResult);                 // [batch, pos, d_model]
     }
 }

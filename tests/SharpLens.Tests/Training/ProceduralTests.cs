@@ -1,0 +1,91 @@
+// Procedural warm-up: Dyck and copy generators, their place in the data stream, and the study template kept out.
+using SharpLens.Training;
+
+namespace SharpLens.Tests.Training;
+
+public class ProceduralTests
+{
+    [Fact]
+    public void Dyck_words_are_balanced_nested_at_most_8_and_use_several_bracket_kinds()
+    {
+        var rng = new SplitMix64(3);
+        var kinds = new HashSet<char>();
+        int deepest = 0;
+        for (int n = 0; n < 2000; n++)
+        {
+            var stack = new Stack<char>();
+            foreach (var c in Procedural.DyckText(ref rng))
+            {
+                if ("([{".Contains(c)) { stack.Push(c); kinds.Add(c); deepest = Math.Max(deepest, stack.Count); }
+                else if (")]}".Contains(c)) Assert.Equal("([{"[")]}".IndexOf(c)], stack.Pop());
+            }
+            Assert.Empty(stack);
+        }
+        Assert.Equal(3, kinds.Count);
+        Assert.Equal(8, deepest);
+    }
+
+    [Fact]
+    public void Copy_sequences_repeat_their_span_and_only_the_copy_carries_a_loss()
+    {
+        using var run = new TinyRun();
+        var gen = new Procedural(run.Tokenizer);
+        var rng = new SplitMix64(9);
+        var (ids, learn) = gen.Sequence("copy", ref rng, 256);
+        int marker = run.Tokenizer.PadId ?? run.Tokenizer.Separator;
+        int m = Array.IndexOf(ids, marker);
+        Assert.True(m >= 4, "the first sample starts with a span of at least 4 ids");
+        for (int i = 0; i < m; i++) Assert.Equal(ids[i], ids[m + 1 + i]);       // the span, then the same span
+        for (int i = 0; i < m; i++) Assert.False(learn[i], $"position {i} predicts a random id or the marker but carries a loss");
+        Assert.True(learn[m], "the marker position predicts the first copied id");
+        for (int i = m; i < 2 * m; i++) Assert.True(learn[i]);
+    }
+
+    [Fact]
+    public void Generators_never_emit_the_study_template()
+    {
+        using var run = new TinyRun();
+        var gen = new Procedural(run.Tokenizer);
+        var text = new System.Text.StringBuilder();
+        for (int s = 0; s < 400; s++)
+            foreach (var kind in ProceduralMix.Kinds)
+            {
+                var rng = new SplitMix64(SplitMix64.Mix(s, kind.Length));
+                text.Append(run.Tokenizer.Decode!(gen.Sequence(kind, ref rng, 256).Ids)).Append('\n');
+            }
+        var all = text.ToString();
+        Assert.True(all.Length > 100_000, $"sample too small: {all.Length} chars");
+        foreach (var f in Procedural.Forbidden) Assert.DoesNotContain(f, all);
+        Assert.Contains("))", all);                                          // closing runs are in the warm-up
+    }
+
+    [Fact]
+    public void Warm_up_is_front_loaded_deterministic_and_then_the_corpus_starts_from_its_beginning()
+    {
+        using var run = new TinyRun();
+        var mix = ProceduralMix.ParseList("dyck:0.1,copy:0.05");
+        var plain = new DataStream(run.Cache, 32, 4, 11, Objective.Clm, run.Tokenizer);
+        var warm = new DataStream(run.Cache, 32, 4, 11, Objective.Clm, run.Tokenizer, mix, totalSteps: 100);
+        var again = new DataStream(run.Cache, 32, 4, 11, Objective.Clm, run.Tokenizer, mix, totalSteps: 100);
+        Assert.Equal(15, warm.ProceduralSteps);
+        for (int s = 0; s < 15; s++) Assert.Equal(warm.BatchAt(s).InputIds, again.BatchAt(s).InputIds);
+        Assert.NotEqual(plain.BatchAt(0).InputIds, warm.BatchAt(0).InputIds);
+        Assert.Equal(plain.BatchAt(0).InputIds, warm.BatchAt(15).InputIds);
+        Assert.Equal(plain.BatchAt(7).Labels, warm.BatchAt(22).Labels);
+        Assert.Contains(warm.BatchAt(3).Labels, l => l == DataStream.IgnoreIndex);  // copy spans carry no loss (kinds are mixed per sequence)
+    }
+
+    [Theory]
+    [InlineData("dyck", "KIND:FRACTION")]
+    [InlineData("fractal:0.1", "unknown")]
+    [InlineData("dyck:0", "(0, 1)")]
+    [InlineData("dyck:1", "(0, 1)")]
+    [InlineData("dyck:x", "(0, 1)")]
+    [InlineData("dyck:0.1,dyck:0.2", "twice")]
+    [InlineData("dyck:0.6,copy:0.5", "less than 1")]
+    public void Bad_procedural_specs_are_refused(string spec, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => ProceduralMix.ParseList(spec));
+        Assert.Contains(message, e.Message);
+    }
+}
