@@ -196,7 +196,7 @@ internal static class TrainCommand
         var rows = SharpLens.Analysis.Parens.ParensStudy.Accuracy(model, SharpLens.Tokenization.Tokenizer.Load(tok.Directory ?? throw new InvalidDataException("the closing-paren evaluation expects a tokenizer folder, found an in-memory tokenizer")), [1, 2, 3, 4], perDepth)
             .Where(r => r.Depth > 0).ToList();
         foreach (var r in rows) Console.WriteLine($"closing parens depth {r.Depth}: {r.Correct}/{r.N} = {r.Accuracy:P1} (mean p(label) {r.MeanLabelProb:0.###})");
-        File.WriteAllText(Path.Combine(modelDir, "paren_eval.json"), System.Text.Json.JsonSerializer.Serialize(rows.Select(r => new
+        AtomicFile.WriteText(Path.Combine(modelDir, "paren_eval.json"), System.Text.Json.JsonSerializer.Serialize(rows.Select(r => new
         {
             depth = r.Depth, answer = new string(')', r.Depth), correct = r.Correct, total = r.N, accuracy = r.Accuracy, mean_label_prob = r.MeanLabelProb,
         }), SharpLens.Reports.ReportJson.Options) + "\n");
