@@ -35,7 +35,7 @@ internal static class ParensDynamicsCommand
             var tok = ParensCommand.LoadTokenizer(r.GetValue(prompts.Tokenizer) ?? series[0].Directory);
             Console.WriteLine($"{series.Count} checkpoints: steps {string.Join(", ", series.Select(c => c.Step))}");
 
-            var result = ParensCommand.RunWithProgress(progress => ParensDynamics.Run(series, tok, options, load, progress));
+            var result = ProgressBars.Run(progress => ParensDynamics.Run(series, tok, options, load, progress));
             CliCommon.WriteFolder(output, tmp => { ParensDynamicsReport.Write(result, tmp); return tmp; });
             Print(result, output);
             return 0;

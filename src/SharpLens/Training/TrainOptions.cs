@@ -26,6 +26,10 @@ public sealed record TrainOptions
     /// <summary>SSM state size (mamba d_state, bigs num S4D modes).</summary>
     public int DState { get; init; } = 16;
     public int SeqLen { get; init; } = 256;
+    /// <summary>bigs only, CodeSSM-HF: kernel size of the parallel short convolution beside each S4D branch (null: none).</summary>
+    public int? ConvKernel { get; init; }
+    /// <summary>bigs only, CodeSSM-HF: how the convolution joins the S4D branch: sum | gate.</summary>
+    public string ConvMerge { get; init; } = "sum";
     public int Batch { get; init; } = 16;
     /// <summary>Token budget (batch·seq_len per step); used when <see cref="Steps"/> is null.</summary>
     public long? Tokens { get; init; }
@@ -73,6 +77,11 @@ public sealed record TrainOptions
     /// <summary>The CPUs this process may run on (affinity and container CPU limits, as .NET reports them).</summary>
     public static int AutoThreads => Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>Longest training sequence.</summary>
+    public const int MaxSeqLen = 1 << 16;
+    /// <summary>Most sequences per step.</summary>
+    public const int MaxBatch = 1 << 16;
+
     /// <summary>Tokens consumed by one optimiser step.</summary>
     public long TokensPerStep => (long)Batch * SeqLen;
 
@@ -83,17 +92,29 @@ public sealed record TrainOptions
     public void Validate()
     {
         void Need(bool ok, string what) { if (!ok) throw new ArgumentException(what); }
-        Need(Layers >= 1, $"--layers must be ≥ 1, found {Layers}");
-        Need(DModel >= 1, $"--d-model must be ≥ 1, found {DModel}");
-        Need(Heads >= 1 && DModel % Heads == 0, $"--d-model ({DModel}) must be a multiple of --heads ({Heads})");
+        void Range(long value, long min, long max, string option) =>
+            Need(value >= min && value <= max, $"{option} must be in [{min}, {max}], found {value}");
+        Range(Layers, 1, SharpLens.Loading.InputLimits.MaxLayers, "--layers");
+        Range(DModel, 1, SharpLens.Loading.InputLimits.MaxWidth, "--d-model");
+        Range(Heads, 1, SharpLens.Loading.InputLimits.MaxHeads, "--heads");
+        Need(DModel % Heads == 0, $"--d-model ({DModel}) must be a multiple of --heads ({Heads})");
         Need(KvHeads is null || (KvHeads >= 1 && Heads % KvHeads == 0), $"--heads ({Heads}) must be a multiple of --kv-heads ({KvHeads})");
-        Need(SeqLen >= 2, $"--seq-len must be ≥ 2, found {SeqLen}");
-        Need(Batch >= 1, $"--batch must be ≥ 1, found {Batch}");
+        if (DMlp is int mlp) Range(mlp, 1, SharpLens.Loading.InputLimits.MaxWidth, "--d-mlp");
+        Range(DState, 1, SharpLens.Loading.InputLimits.MaxSmall, "--d-state");
+        Range(SeqLen, 2, MaxSeqLen, "--seq-len");
+        Range(Batch, 1, MaxBatch, "--batch");
+        // One step's activations (about a dozen d_model-wide tensors per layer and position, fp32) must fit in memory.
+        double activations = 12.0 * Layers * Batch * SeqLen * Math.Max(DModel, DMlp ?? 4 * DModel) * 4;
+        Need(activations <= SharpLens.Loading.InputLimits.AvailableMemoryBytes,
+            $"one step of --batch {Batch} × --seq-len {SeqLen} × --layers {Layers} × width {Math.Max(DModel, DMlp ?? 4 * DModel)} needs about " +
+            $"{activations / (double)(1L << 30):0.#} GiB of activations, more than this machine's {SharpLens.Loading.InputLimits.AvailableMemoryBytes / (double)(1L << 30):0.#} GiB");
         Need(Steps is null or >= 1, $"--steps must be ≥ 1, found {Steps}");
         Need(Steps is not null || Tokens is >= 1, "a budget is required: --tokens N (≥ 1) or --steps N");
         Need(Lr > 0 && MinLr >= 0 && MinLr <= Lr, $"need 0 ≤ --min-lr ≤ --lr and --lr > 0, found lr {Lr}, min-lr {MinLr}");
         Need(Warmup >= 0, $"--warmup must be ≥ 0, found {Warmup}");
         Need(Clip >= 0, $"--clip must be ≥ 0, found {Clip}");
+        Need(ConvKernel is null || (Arch == "bigs" && ConvKernel >= 1), $"--conv-kernel needs --arch bigs and a size ≥ 1, found {ConvKernel} with --arch {Arch}");
+        Need(ConvMerge is "sum" or "gate", $"--conv-merge must be sum or gate, found '{ConvMerge}'");
         Need(SnapshotEvery >= 0, $"--snapshot-every must be ≥ 0, found {SnapshotEvery}");
         Need(Threads is null or >= 1, $"--threads must be ≥ 1 or auto, found {Threads}");
         Need(Procedural.Sum(m => m.Fraction) < 1, "--procedural fractions must add up to less than 1");
