@@ -49,6 +49,11 @@ public sealed record DirectProbeResult(int Clusters, int Labels, int InitialClus
     public bool Separable => Clusters == Labels;
     /// <summary>Separability tests settled without an SVM solve (centroid certificates and cached separators; 0 without shortcuts).</summary>
     public int ShortcutTests { get; init; }
+    /// <summary>
+    /// Rejections decided by an SVM that ran out of <see cref="SvmOptions.MaxEpochs"/> without converging: the sets may
+    /// still be barely separable (a false negative), so the cluster count is then an upper bound; raise MaxEpochs to settle them.
+    /// </summary>
+    public int UncertainRejections { get; init; }
 }
 
 /// <summary>
@@ -94,7 +99,7 @@ public static class DirectProbe
         var (pred, predCentroid) = Predict(x, y, xTest, final.Select(c => centroid[c]).ToList(), final.Select(c => label[c]).ToList());
         return new DirectProbeResult(final.Count, final.Select(c => label[c]).Distinct().Count(), merge.Initial, merge.Merges, merge.Rejected,
             merge.Solves, merge.Exhausted, minD, meanD, Metrics.Accuracy(yTest, pred), Metrics.MacroF1(yTest, pred, k),
-            Metrics.Accuracy(yTest, predCentroid), sw.Elapsed.TotalSeconds, clusters) { ShortcutTests = merge.ShortcutTests };
+            Metrics.Accuracy(yTest, predCentroid), sw.Elapsed.TotalSeconds, clusters) { ShortcutTests = merge.ShortcutTests, UncertainRejections = merge.UncertainRejections };
     }
 
     /// <summary>Min and mean over different-label cluster pairs of the minimum point-to-point distance (NaN with one label).</summary>

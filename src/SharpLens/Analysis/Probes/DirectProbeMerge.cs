@@ -32,7 +32,7 @@ internal sealed class DirectProbeMerge
     public readonly List<int> Label = [];
     public readonly List<double[]> Centroid = [];
     public readonly List<bool> Active = [];
-    public int Initial, Merges, Rejected, Solves, ShortcutTests;
+    public int Initial, Merges, Rejected, Solves, ShortcutTests, UncertainRejections;
     public bool Exhausted;
     // shortcut state: Gram-sum column per cluster (by slot), inherited rejections, cached separators (lower id positive)
     readonly List<int> slot = [];
@@ -116,7 +116,7 @@ internal sealed class DirectProbeMerge
         {
             if (Solves >= options.MaxSolves) { Exhausted = true; return false; }
             Solves++;
-            if (!LinearSvm.Separable(x, union, Members[c], options.Svm, out _)) return false;
+            if (!LinearSvm.Separable(x, union, Members[c], options.Svm, out int epochs)) return Reject(epochs);
         }
         return true;
     }
@@ -137,10 +137,17 @@ internal sealed class DirectProbeMerge
         {
             if (Solves >= options.MaxSolves) { Exhausted = true; return false; }
             Solves++;
-            if (!LinearSvm.Separable(x, union, Members[c], options.Svm, out _, out var w)) return false;
+            if (!LinearSvm.Separable(x, union, Members[c], options.Svm, out int epochs, out var w)) return Reject(epochs);
             accepted.Add((c, w!));
         }
         return true;
+    }
+
+    /// <summary>A failed solve; counted as uncertain when the SVM ran out of epochs instead of converging.</summary>
+    bool Reject(int epochs)
+    {
+        if (epochs >= options.Svm.MaxEpochs) UncertainRejections++;
+        return false;
     }
 
     /// <summary>max over U of p·(μ_C − μ_U) &lt; min over C, from the Gram-sum columns (margin for float rounding).</summary>
