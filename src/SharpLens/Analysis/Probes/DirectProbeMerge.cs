@@ -150,7 +150,7 @@ internal sealed class DirectProbeMerge
         return false;
     }
 
-    /// <summary>max over U of p·(μ_C − μ_U) &lt; min over C, from the Gram-sum columns (margin for float rounding).</summary>
+    /// <summary>max over U of p·(μ_C − μ_U) &lt; min over C, from the Gram-sum columns (a 1e-4 relative margin covers float rounding).</summary>
     bool CentroidSeparates(int a, int b, int[] union, int c)
     {
         var ca = column[slot[a]]!; var cb = column[slot[b]]!; var cc = column[slot[c]]!;
@@ -158,12 +158,12 @@ internal sealed class DirectProbeMerge
         foreach (var p in union)
         {
             double v = cc[p] / sc - (ca[p] + cb[p]) / su;
-            hiU = Math.Max(hiU, v); scale = Math.Max(scale, Math.Abs(cc[p] / sc));
+            hiU = Math.Max(hiU, v); scale = Math.Max(scale, Math.Max(Math.Abs(cc[p] / sc), Math.Abs((ca[p] + cb[p]) / su)));
         }
         foreach (var q in Members[c])
         {
             double v = cc[q] / sc - (ca[q] + cb[q]) / su;
-            loC = Math.Min(loC, v); scale = Math.Max(scale, Math.Abs(cc[q] / sc));
+            loC = Math.Min(loC, v); scale = Math.Max(scale, Math.Max(Math.Abs(cc[q] / sc), Math.Abs((ca[q] + cb[q]) / su)));
         }
         return hiU < loC - 1e-4 * (scale + 1);
     }
