@@ -45,13 +45,15 @@ internal static class TrainBench
             Encode = _ => [], VocabSize = 4096, Hash = "bench", BosId = 0, EosId = 0, PadId = 1, MaskId = 2, SpecialIds = new HashSet<int> { 0, 1, 2 },
         };
         var cache = TokenCache.FromTokens(tokens, "bench");
-        foreach (var arch in archs)
+        foreach (var archSpec in archs)                             // "mamba@7": that arch with 7 layers (e.g. to match parameter counts)
             foreach (var threads in threadCounts)
                 foreach (var precision in precisions)
                 {
                     torch.set_num_threads(threads);
+                    var arch = archSpec.Split('@')[0];
+                    int layers = archSpec.Contains('@') ? int.Parse(archSpec.Split('@')[1]) : 4;
                     var objective = arch is "roberta-rope" or "bigs" ? Objective.Mlm : Objective.Clm;
-                    var o = new TrainOptions { Arch = arch, Objective = objective, SeqLen = 256, Batch = 8, Steps = steps + 1, Threads = threads, Precision = precision };
+                    var o = new TrainOptions { Arch = arch, Objective = objective, Layers = layers, SeqLen = 256, Batch = 8, Steps = steps + 1, Threads = threads, Precision = precision };
                     torch.random.manual_seed(0);
                     var archObj = ModelFactory.Create(ModelFactory.Config(o, tok), o.InitStd);
                     using var model = archObj.Model;
@@ -66,7 +68,7 @@ internal static class TrainBench
                     double tps = steps * o.TokensPerStep / sw.Elapsed.TotalSeconds;
                     double cpuS = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
                     long n = ModelFactory.ParameterCount(model);
-                    Console.WriteLine($"| {arch} | {objective.ToString().ToLowerInvariant()} | {n:N0} | {threads} | {precision.ToString().ToLowerInvariant()} | {tps:F0} | {steps * o.TokensPerStep / cpuS:F0} | {6.0 * n * tps / gemm[(threads, precision)]:P1} |");
+                    Console.WriteLine($"| {archSpec} | {objective.ToString().ToLowerInvariant()} | {n:N0} | {threads} | {precision.ToString().ToLowerInvariant()} | {tps:F0} | {steps * o.TokensPerStep / cpuS:F0} | {6.0 * n * tps / gemm[(threads, precision)]:P1} |");
                 }
         return 0;
     }

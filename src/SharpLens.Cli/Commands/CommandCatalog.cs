@@ -21,5 +21,6 @@ internal static class CommandCatalog
         yield return LensCommand.Create();
         yield return AttributeCommand.Create();
         yield return PatchCommand.Create();
+        yield return SsmStudyCommand.Create();
     }
 }

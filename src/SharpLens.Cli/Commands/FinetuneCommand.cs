@@ -38,16 +38,16 @@ internal static class FinetuneCommand
             CliCommon.InRange(parse.GetValue(seqLen), 2, MaxSeqLen, "--seq-len");
             if (parse.GetValue(lr) is var rate && !(rate > 0 && double.IsFinite(rate))) throw new UsageException($"--lr must be a positive number, found {rate}");
             if (parse.GetValue(threads) is int th) CliCommon.AtLeast(th, 1, "--threads");
+            TrainPrecision? mixed = parse.GetValue(precision) switch
+            {
+                "auto" => null, "bf16" => TrainPrecision.Bf16, "fp32" => TrainPrecision.Fp32,
+                var x => throw new UsageException($"--precision must be bf16, fp32 or auto, found '{x}'"),
+            };
             var tok = TrainTokenizers.Load(modelDir);
             var r = FineTuner.Run(modelDir, parse.GetValue(corpus)!, parse.GetValue(glob)!, tok, output, new FineTuneOptions
             {
                 Task = t, Steps = parse.GetValue(steps), Batch = parse.GetValue(batch), SeqLen = parse.GetValue(seqLen), Lr = parse.GetValue(lr),
-                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
-                Precision = parse.GetValue(precision) switch
-                {
-                    "auto" => null, "bf16" => TrainPrecision.Bf16, "fp32" => TrainPrecision.Fp32,
-                    var x => throw new UsageException($"--precision must be bf16, fp32 or auto, found '{x}'"),
-                },
+                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), Precision = mixed,
             }, Console.WriteLine);
             var scores = t == FineTuneTask.TypeKind ? $"accuracy {r.Accuracy:P1}, macro-F1 {r.MacroF1:F3}" : $"MRR {r.Mrr:F3}";
             Console.WriteLine($"done: {r.TrainExamples} train / {r.TestExamples} held-out, final loss {r.FinalLoss:F4}, {scores}, wall {r.Wall:hh\\:mm\\:ss} → {output}");

@@ -45,7 +45,7 @@ internal static class ParensCommand
             var prompts = ParensPrompts.Prepare(tok, examples);
             var closed = ParensPrompts.Prepare(tok, ParensData.Closed(options.Depths, options.N, options.Seed, options.MaxClosed));
 
-            var result = RunWithProgress(progress => ParensStudy.Run(m, prompts, closed, options, progress, id => tok.IdToToken(id) ?? id.ToString()));
+            var result = ProgressBars.Run(progress => ParensStudy.Run(m, prompts, closed, options, progress, id => tok.IdToToken(id) ?? id.ToString()));
             CliCommon.WriteFolder(output, tmp => { ParensReport.Write(result, tmp); return tmp; });
             Summary.Print(result, output);
             return 0;
@@ -67,39 +67,6 @@ internal static class ParensCommand
     static IReadOnlyList<int> Parse(Func<IReadOnlyList<int>> f)
     {
         try { return f(); } catch (FormatException e) { throw new UsageException("--depths: " + e.Message); }
-    }
-
-    static ParensStudyResult RunWithProgress(Func<IProgress<StudyProgress>, ParensStudyResult> run)
-    {
-        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            string? last = null; int lastPct = -1;
-            return run(new SyncProgress(p =>
-            {
-                int pct = p.Total == 0 ? 100 : 100 * p.Done / p.Total;
-                if (p.Stage == last && pct / 25 == lastPct / 25) return;
-                last = p.Stage; lastPct = pct;
-                Console.WriteLine($"{p.Stage}: {p.Done}/{p.Total}");
-            }));
-        }
-        ParensStudyResult? result = null;
-        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(ctx =>
-            {
-                var tasks = new Dictionary<string, ProgressTask>();
-                result = run(new SyncProgress(p =>
-                {
-                    if (!tasks.TryGetValue(p.Stage, out var t)) tasks[p.Stage] = t = ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total));
-                    t.Value = p.Done;
-                }));
-            });
-        return result!;
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    sealed class SyncProgress(Action<StudyProgress> report) : IProgress<StudyProgress>
-    {
-        public void Report(StudyProgress value) => report(value);
     }
 }
 

@@ -71,7 +71,7 @@ internal static class ProbeCommand
         return cmd;
     }
 
-    static int[]? ParseLayers(string? s)
+    internal static int[]? ParseLayers(string? s)
     {
         if (string.IsNullOrWhiteSpace(s)) return null;
         var parts = s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

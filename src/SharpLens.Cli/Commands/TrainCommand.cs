@@ -22,6 +22,8 @@ internal static class TrainCommand
         var holdout = new Option<double?>("--holdout") { Description = "Fraction of files (by content hash) kept out of training, listed in OUT/heldout_files.txt (default 0)" };
         var precision = new Option<string>("--precision") { Description = "bf16 (bf16 products, fp32 master weights) | fp32 | auto (bf16 where the CPU has native bf16)", DefaultValueFactory = _ => "auto" };
         var procedural = new Option<string?>("--procedural") { Description = "Procedural warm-up front-loaded before the corpus: KIND:FRACTION[,…], kinds dyck, copy (e.g. dyck:0.01,copy:0.005)" };
+        var convKernel = new Option<int?>("--conv-kernel") { Description = "bigs only (CodeSSM-HF): add a parallel causal depthwise convolution of this size beside each S4D branch" };
+        var convMerge = new Option<string>("--conv-merge") { Description = "bigs --conv-kernel: sum | gate (sigmoid gate per channel)", DefaultValueFactory = _ => "sum" };
         var snapshotEvery = new Option<int>("--snapshot-every") { Description = "Save bf16 snapshots to OUT/snapshots/step_N every N steps (0 = none)", DefaultValueFactory = _ => 0 };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer folder (tokenizer.json …), copied into --out", Required = true };
         var trainTokenizer = new Option<int?>("--train-tokenizer") { Description = "First train SharpLens' byte-level BPE (as `tokenizer train`: ) runs and digits single tokens) with this vocab size on the corpus and save it to --tokenizer" };
@@ -50,7 +52,7 @@ internal static class TrainCommand
         var exportOnly = new Option<bool>("--export-only") { Description = "With --resume: write the HF folder from the checkpoint (e.g. of a stopped run) without training further" };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from this HF folder's weights (same arch and sizes): continued pretraining, fresh optimiser and schedule" };
         var evalOnly = new Option<bool>("--eval-only") { Description = "Only run the closing-paren evaluation on the model already saved in --out" };
-        foreach (var o in new Option[] { arch, objective, corpus, glob, holdout, precision, procedural, snapshotEvery, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
+        foreach (var o in new Option[] { arch, objective, corpus, glob, holdout, precision, procedural, snapshotEvery, convKernel, convMerge, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
                      seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly, initFrom })
             cmd.Options.Add(o);
 
@@ -73,7 +75,7 @@ internal static class TrainCommand
                     MinLr = parse.GetValue(minLr), WeightDecay = parse.GetValue(wd), Clip = parse.GetValue(clip), Seed = parse.GetValue(seed),
                     CheckpointEvery = parse.GetValue(every), Threads = ParseThreads(parse.GetValue(threads)!), InitFrom = parse.GetValue(initFrom),
                     Precision = ParsePrecision(parse.GetValue(precision)!), Procedural = ProceduralMix.ParseList(parse.GetValue(procedural)),
-                    SnapshotEvery = parse.GetValue(snapshotEvery),
+                    SnapshotEvery = parse.GetValue(snapshotEvery), ConvKernel = parse.GetValue(convKernel), ConvMerge = parse.GetValue(convMerge)!,
                 };
                 options.Validate();
                 ModelFactory.RequireAvailable(options.Arch);

@@ -12,7 +12,7 @@ public sealed record Series(string Name, IReadOnlyList<double> Values, IReadOnly
 /// SVG figures with no external references (no xmlns URL, fonts or scripts). Every mark carries a &lt;title&gt; with
 /// its value so hovering shows the number. NaN values are skipped.
 /// </summary>
-public static class Svg
+public static partial class Svg
 {
     static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
     const int W = 640, H = 300, L = 56, R = 140, T = 28, B = 46;

@@ -73,13 +73,21 @@ public static class ModelFactory
         ["pad_token_id"] = tok.PadId ?? 0, ["bos_token_id"] = tok.BosId, ["eos_token_id"] = tok.EosId, ["tie_word_embeddings"] = true,
     };
 
-    static JsonObject BigsJson(TrainOptions o, TrainTokenizer tok) => new()
+    static JsonObject BigsJson(TrainOptions o, TrainTokenizer tok)
     {
-        ["model_type"] = "BiGS", ["architectures"] = new JsonArray("BiGSForMaskedLM"), ["vocab_size"] = tok.VocabSize,
-        ["hidden_size"] = o.DModel, ["num_hidden_layers"] = o.Layers, ["intermediate_size"] = o.DMlp ?? 4 * o.DModel,
-        ["num_ssm"] = o.DState, ["max_position_embeddings"] = o.SeqLen, ["position_embedding_type"] = "none", ["type_vocab_size"] = 1,
-        ["hidden_dropout_prob"] = 0.0, ["initializer_range"] = o.InitStd, ["pad_token_id"] = tok.PadId ?? 0, ["layer_norm_eps"] = 1e-12,
-    };
+        var json = new JsonObject
+        {
+            ["model_type"] = "BiGS", ["architectures"] = new JsonArray("BiGSForMaskedLM"), ["vocab_size"] = tok.VocabSize,
+            ["hidden_size"] = o.DModel, ["num_hidden_layers"] = o.Layers, ["intermediate_size"] = o.DMlp ?? 4 * o.DModel,
+            ["num_ssm"] = o.DState, ["max_position_embeddings"] = o.SeqLen, ["position_embedding_type"] = "none", ["type_vocab_size"] = 1,
+            ["hidden_dropout_prob"] = 0.0, ["initializer_range"] = o.InitStd, ["pad_token_id"] = tok.PadId ?? 0, ["layer_norm_eps"] = 1e-12,
+        };
+        if (o.ConvKernel is int k)                                     // CodeSSM-HF: the parallel short convolution
+        {
+            json["conv_kernel_size"] = k; json["conv_placement"] = "parallel"; json["conv_merge"] = o.ConvMerge;
+        }
+        return json;
+    }
 
     static JsonObject MambaJson(TrainOptions o, TrainTokenizer tok) => new()
     {

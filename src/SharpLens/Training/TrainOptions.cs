@@ -26,6 +26,10 @@ public sealed record TrainOptions
     /// <summary>SSM state size (mamba d_state, bigs num S4D modes).</summary>
     public int DState { get; init; } = 16;
     public int SeqLen { get; init; } = 256;
+    /// <summary>bigs only, CodeSSM-HF: kernel size of the parallel short convolution beside each S4D branch (null: none).</summary>
+    public int? ConvKernel { get; init; }
+    /// <summary>bigs only, CodeSSM-HF: how the convolution joins the S4D branch: sum | gate.</summary>
+    public string ConvMerge { get; init; } = "sum";
     public int Batch { get; init; } = 16;
     /// <summary>Token budget (batch·seq_len per step); used when <see cref="Steps"/> is null.</summary>
     public long? Tokens { get; init; }
@@ -94,6 +98,8 @@ public sealed record TrainOptions
         Need(Lr > 0 && MinLr >= 0 && MinLr <= Lr, $"need 0 ≤ --min-lr ≤ --lr and --lr > 0, found lr {Lr}, min-lr {MinLr}");
         Need(Warmup >= 0, $"--warmup must be ≥ 0, found {Warmup}");
         Need(Clip >= 0, $"--clip must be ≥ 0, found {Clip}");
+        Need(ConvKernel is null || (Arch == "bigs" && ConvKernel >= 1), $"--conv-kernel needs --arch bigs and a size ≥ 1, found {ConvKernel} with --arch {Arch}");
+        Need(ConvMerge is "sum" or "gate", $"--conv-merge must be sum or gate, found '{ConvMerge}'");
         Need(SnapshotEvery >= 0, $"--snapshot-every must be ≥ 0, found {SnapshotEvery}");
         Need(Threads is null or >= 1, $"--threads must be ≥ 1 or auto, found {Threads}");
         Need(Procedural.Sum(m => m.Fraction) < 1, "--procedural fractions must add up to less than 1");

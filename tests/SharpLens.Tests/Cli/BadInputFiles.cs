@@ -69,6 +69,7 @@ public sealed class BadInputFiles : IDisposable
         Write("corpus-binary/a.py", [0x00, 0x01, 0xFF, 0xFE, 0x80]);
         Write("corpus-empty-files/a.py", []);
         Directory.CreateDirectory(P("corpus-none"));
+        Write("corpus-bad.json", System.Text.Encoding.UTF8.GetBytes("{\"sources\": ["));
         Write("source-no-code/notes.txt", "just text\n"u8.ToArray());
         Write("source-no-functions/a.py", "x = 1\n"u8.ToArray());
         Write("inputs/bad-json.jsonl", "{\"text\": \n"u8.ToArray());

@@ -14,7 +14,7 @@ public sealed class ProbeCommandTests : IDisposable
     readonly TempDir dir = new();
     public void Dispose() => dir.Dispose();
 
-    const string Python = """
+    internal const string Python = """
         def add(a, b=1):
             x = a + b
             if x > 2:

@@ -27,6 +27,23 @@ public class ArchitectureTrainingTests
         Assert.True(check.Tensors.Count >= 2);
     }
 
+    [Theory]
+    [InlineData("sum")]
+    [InlineData("gate")]
+    public void CodeSSM_HF_trains_with_its_short_convolution_and_verifies(string merge)
+    {
+        using var run = new TinyRun(files: 4);
+        var o = TinyRun.Options(3) with { Arch = "bigs", Objective = Objective.Mlm, DState = 8, ConvKernel = 3, ConvMerge = merge };
+        Trainer.Run(o, run.Tokenizer, run.Cache, run.Out("hf"), resume: false);
+        using var model = ModelLoader.Load(run.Out("hf"));
+        Assert.Contains(model.named_parameters(), p => p.name.Contains("fconv.conv.weight"));
+        Assert.Equal(merge == "gate", model.named_parameters().Any(p => p.name.Contains("fconv.gate")));
+        var check = ReferenceCheck.Run(model, Path.Combine(run.Out("hf"), "reference.safetensors"), atol: 1e-6);
+        Assert.True(check.Ok, string.Join("; ", check.Tensors.Select(t => $"{t.Name} {t.MaxAbsDiff} {t.Problem}")));
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Run(TinyRun.Options(1) with { ConvKernel = 3 }, run.Tokenizer, run.Cache, run.Out("x"), false));
+        Assert.Contains("--conv-kernel needs --arch bigs", e.Message);
+    }
+
     [Fact]
     public void Wrong_objective_or_unknown_arch_is_refused()
     {

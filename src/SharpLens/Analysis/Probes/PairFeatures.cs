@@ -68,17 +68,35 @@ public static class PairFeatures
     {
         ArgumentNullException.ThrowIfNull(pairs);
         if (pairs.Count == 0) throw new ArgumentException("expected at least one pair, found none");
+        return ExtractTasks(model, tokenizer, [pairs], layers, maxTokens, batchSize, progress)[0];
+    }
+
+    /// <summary>
+    /// <see cref="Extract"/> for several pair lists (one task each) in one pass: a function shared by lists (same code)
+    /// is run once. Returns one result per list, in order; each report counts that list's pairs and functions (its
+    /// seconds are the whole pass). <paramref name="functionsDone"/> receives (done, total) after each batch.
+    /// </summary>
+    public static IReadOnlyList<(IReadOnlyDictionary<int, ProbeDataset> ByLayer, FeatureReport Report)> ExtractTasks(HookedModel model, Tokenizer tokenizer,
+        IReadOnlyList<IReadOnlyList<PairRecord>> lists, IReadOnlyList<int> layers, int maxTokens, int batchSize = 8, Action<string>? progress = null,
+        Action<int, int>? functionsDone = null)
+    {
+        ArgumentNullException.ThrowIfNull(lists);
+        if (lists.Count == 0 || lists.Any(l => l.Count == 0)) throw new ArgumentException("expected at least one pair per list, found an empty list");
         if (layers.Count == 0 || layers.Any(l => l < 0 || l >= model.Info.NLayers))
             throw new ArgumentException($"expected layers in 0..{model.Info.NLayers - 1}, found {string.Join(",", layers)}");
         if (maxTokens < 1 || batchSize < 1) throw new ArgumentException($"expected max tokens and batch size ≥ 1, found {maxTokens} and {batchSize}");
         var sw = Stopwatch.StartNew();
-        var task = pairs[0].Task;
-        var units = pairs.GroupBy(p => p.FunctionId).Select(g => Prepare(tokenizer, g.Key, g.First().Code, g, maxTokens)).ToList();
+        // functions are keyed by their code: ids are only unique within one pairs file
+        var all = lists.SelectMany((l, li) => l.Select((p, i) => (p, li, i))).ToList();
+        var units = all.GroupBy(x => x.p.Code, StringComparer.Ordinal)
+            .Select((g, ui) => Prepare(tokenizer, ui, g.Key, g.Select(x => x.p), maxTokens)).ToList();
+        var unitOf = units.ToDictionary(u => u.Code, StringComparer.Ordinal);
         int d = model.Info.DModel;
-        var vectors = layers.ToDictionary(l => l, _ => new float[pairs.Count][]);
-        var byFunction = pairs.Select((p, i) => (p, i)).ToLookup(x => x.p.FunctionId);
+        var vectors = lists.Select(l => layers.ToDictionary(x => x, _ => new float[l.Count][])).ToList();
+        var sameTokens = new int[lists.Count];
+        var byUnit = all.ToLookup(x => x.p.Code, StringComparer.Ordinal);
         var names = layers.Select(l => HookName.Of(Site.ResidPost, l)).ToArray();
-        int pad = tokenizer.PadId ?? 0, done = 0, sameTokens = 0;
+        int pad = tokenizer.PadId ?? 0, done = 0;
         var order = units.OrderBy(u => u.Ids.Length).ToList();
         for (int start = 0; start < order.Count; start += batchSize)
         {
@@ -99,29 +117,36 @@ public static class PairFeatures
                 var flat = cache[names[li]].contiguous().data<float>().ToArray();             // [batch, pos, d_model]
                 for (int b = 0; b < batch.Count; b++)
                 {
-                    var u = batch[b];
                     var align = aligns[b];
                     var block = flat.AsSpan(b * len * d, len * d);
-                    foreach (var (p, i) in byFunction[u.FunctionId])
+                    foreach (var (p, list, i) in byUnit[batch[b].Code])
                     {
                         var va = Pool(block, d, align.TokensOfLeaf(p.A.Index));
                         var vb = Pool(block, d, align.TokensOfLeaf(p.B.Index));
                         if (va == null || vb == null) continue;
-                        vectors[layers[li]][i] = PairVector(task, va, vb);
-                        if (li == 0 && align.TokensOfLeaf(p.A.Index).SequenceEqual(align.TokensOfLeaf(p.B.Index))) sameTokens++;
+                        vectors[list][layers[li]][i] = PairVector(p.Task, va, vb);
+                        if (li == 0 && align.TokensOfLeaf(p.A.Index).SequenceEqual(align.TokensOfLeaf(p.B.Index))) sameTokens[list]++;
                     }
                 }
             }
             done += batch.Count;
+            functionsDone?.Invoke(done, order.Count);
             if (progress != null && (start / batchSize) % 25 == 0 || done == order.Count)
                 progress?.Invoke($"features: {done}/{order.Count} functions ({sw.Elapsed.TotalSeconds:0.0} s)");
         }
-        var keep = Enumerable.Range(0, pairs.Count).Where(i => vectors[layers[0]][i] != null).ToArray();
-        var result = layers.ToDictionary(l => l, l => new ProbeDataset(task, l, keep.Select(i => vectors[l][i]).ToArray(),
-            keep.Select(i => pairs[i].Label).ToArray(), keep.Select(i => pairs[i].IsTrain).ToArray(), keep.Select(i => pairs[i].Id).ToArray()));
-        var report = new FeatureReport(units.Count, units.Count(u => u.Truncated), keep.Length, pairs.Count - keep.Length, sameTokens, maxTokens,
-            units.Max(u => u.Ids.Length), sw.Elapsed.TotalSeconds);
-        return (result, report);
+        var results = new List<(IReadOnlyDictionary<int, ProbeDataset>, FeatureReport)>();
+        for (int li = 0; li < lists.Count; li++)
+        {
+            var pairs = lists[li];
+            var v = vectors[li];
+            var keep = Enumerable.Range(0, pairs.Count).Where(i => v[layers[0]][i] != null).ToArray();
+            var byLayer = layers.ToDictionary(l => l, l => new ProbeDataset(pairs[0].Task, l, keep.Select(i => v[l][i]).ToArray(),
+                keep.Select(i => pairs[i].Label).ToArray(), keep.Select(i => pairs[i].IsTrain).ToArray(), keep.Select(i => pairs[i].Id).ToArray()));
+            var mine = pairs.Select(p => unitOf[p.Code]).Distinct().ToList();
+            results.Add((byLayer, new FeatureReport(mine.Count, mine.Count(u => u.Truncated), keep.Length, pairs.Count - keep.Length, sameTokens[li], maxTokens,
+                mine.Max(u => u.Ids.Length), sw.Elapsed.TotalSeconds)));
+        }
+        return results;
     }
 
     static Unit Prepare(Tokenizer tokenizer, int functionId, string code, IEnumerable<PairRecord> pairs, int maxTokens)
@@ -131,7 +156,7 @@ public static class PairFeatures
         foreach (var p in pairs)
             foreach (var t in new[] { p.A, p.B })
                 if (t.Index >= tokens.Count || tokens[t.Index].Start != t.Start || tokens[t.Index].End != t.End)
-                    throw new InvalidDataException($"pair {p.Id}: expected code token {t.Index} of function {functionId} at ({t.Start}, {t.End}) " +
+                    throw new InvalidDataException($"pair {p.Id}: expected code token {t.Index} of function {p.FunctionId} at ({t.Start}, {t.End}) " +
                         $"'{t.Text}', found {(t.Index < tokens.Count ? $"({tokens[t.Index].Start}, {tokens[t.Index].End}) '{tokens[t.Index].Text}'" : $"only {tokens.Count} code tokens")}");
         var enc = tokenizer.Encode(code, addSpecialTokens: true);
         int n = Math.Min(enc.Count, maxTokens);

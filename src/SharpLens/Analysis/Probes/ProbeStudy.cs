@@ -53,29 +53,32 @@ public static class ProbeStudy
         var (byLayer, report) = PairFeatures.Extract(model, tokenizer, pairs, layers, maxTokens, options.BatchSize, s => progress?.Invoke($"{label}: {s}"));
         progress?.Invoke($"{label}: {report.Functions} functions, {report.FunctionsTruncated} truncated to {maxTokens} tokens, {report.PairsSkipped} pairs skipped, " +
             $"{report.PairsSameTokens} kept pairs with a and b in the same subword tokens");
-        var rows = new List<ProbeRow>();
-        foreach (var layer in layers)
-        {
-            var data = byLayer[layer];
-            int nTrain = data.IsTrain.Count(t => t), nTest = data.X.Length - nTrain;
-            if (options.Probe is ProbeKind.Linear or ProbeKind.Both)
-            {
-                var sw = System.Diagnostics.Stopwatch.StartNew();
-                var r = LinearProbe.Train(data, options.Linear);
-                rows.Add(new ProbeRow(label, data.Task, layer, "linear", r.TrainAccuracy, r.TestAccuracy, r.MacroF1, null, data.Classes.Length,
-                    nTrain, nTest, null, null, null, null, null, sw.Elapsed.TotalSeconds));
-                progress?.Invoke($"{label}: layer {layer} linear test acc {r.TestAccuracy:0.000}");
-            }
-            if (options.Probe is ProbeKind.DirectProbe or ProbeKind.Both)
-            {
-                var r = DirectProbe.Run(data, options.Direct, s => progress?.Invoke($"{label}: layer {layer} {s}"));
-                rows.Add(new ProbeRow(label, data.Task, layer, "directprobe", null, r.TestAccuracy, r.MacroF1, r.Clusters, data.Classes.Length,
-                    nTrain, nTest, r.MinDistance, r.MeanDistance, r.TestAccuracyCentroid, r.SvmSolves, r.BudgetExhausted, r.Seconds));
-                progress?.Invoke($"{label}: layer {layer} directprobe {r.Clusters} clusters for {r.Labels} labels, test acc {r.TestAccuracy:0.000}" +
-                    (r.BudgetExhausted ? " (SVM budget exhausted)" : ""));
-            }
-        }
+        var rows = layers.SelectMany(layer => Probe(label, byLayer[layer], options, progress)).ToList();
         return new ProbeRun(label, modelDir, model.Info.Architecture, report, rows);
+    }
+
+    /// <summary>The requested probes on one layer's dataset: a linear row and/or a DirectProbe row.</summary>
+    public static IReadOnlyList<ProbeRow> Probe(string label, ProbeDataset data, ProbeStudyOptions options, Action<string>? progress = null)
+    {
+        var rows = new List<ProbeRow>();
+        int layer = data.Layer, nTrain = data.IsTrain.Count(t => t), nTest = data.X.Length - nTrain;
+        if (options.Probe is ProbeKind.Linear or ProbeKind.Both)
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var r = LinearProbe.Train(data, options.Linear);
+            rows.Add(new ProbeRow(label, data.Task, layer, "linear", r.TrainAccuracy, r.TestAccuracy, r.MacroF1, null, data.Classes.Length,
+                nTrain, nTest, null, null, null, null, null, sw.Elapsed.TotalSeconds));
+            progress?.Invoke($"{label}: layer {layer} linear test acc {r.TestAccuracy:0.000}");
+        }
+        if (options.Probe is ProbeKind.DirectProbe or ProbeKind.Both)
+        {
+            var r = DirectProbe.Run(data, options.Direct, s => progress?.Invoke($"{label}: layer {layer} {s}"));
+            rows.Add(new ProbeRow(label, data.Task, layer, "directprobe", null, r.TestAccuracy, r.MacroF1, r.Clusters, data.Classes.Length,
+                nTrain, nTest, r.MinDistance, r.MeanDistance, r.TestAccuracyCentroid, r.SvmSolves, r.BudgetExhausted, r.Seconds));
+            progress?.Invoke($"{label}: layer {layer} directprobe {r.Clusters} clusters for {r.Labels} labels, test acc {r.TestAccuracy:0.000}" +
+                (r.BudgetExhausted ? " (SVM budget exhausted)" : ""));
+        }
+        return rows;
     }
 
     /// <summary>Rows of two runs matched on (layer, probe): test accuracy of each and b − a.</summary>
