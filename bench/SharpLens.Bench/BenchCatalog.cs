@@ -11,5 +11,6 @@ internal static class BenchCatalog
         ["scan"] = ScanBench.Run,
         ["tokenizers"] = TokenizerBench.Run,
         ["parens-7b"] = ParensMemoryBench.Run,
+        ["directprobe"] = DirectProbeBench.Run,
     };
 }

@@ -15,7 +15,7 @@ internal static class ProbeCommand
         var layers = new Option<string?>("--layers") { Description = "comma-separated layers, e.g. 3,4,6,8,10,11 (default: every layer)" };
         var probe = new Option<string>("--probe") { Description = "linear | directprobe | both", DefaultValueFactory = _ => "both" };
         probe.AcceptOnlyFromAmong("linear", "directprobe", "both");
-        var mode = new Option<string>("--mode") { Description = "DirectProbe start: exact (every vector its own cluster; small n) | kmeans", DefaultValueFactory = _ => "kmeans" };
+        var mode = new Option<string>("--mode") { Description = "DirectProbe start: exact (every vector its own cluster, as the paper; up to 8,000 training vectors) | kmeans", DefaultValueFactory = _ => "kmeans" };
         mode.AcceptOnlyFromAmong("exact", "kmeans");
         var perLabel = new Option<int>("--clusters-per-label") { Description = "k-means clusters per label in kmeans mode", DefaultValueFactory = _ => 64 };
         var budget = new Option<int>("--svm-budget") { Description = "most SVM solves per layer for DirectProbe", DefaultValueFactory = _ => 200_000 };

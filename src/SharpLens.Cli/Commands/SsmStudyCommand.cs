@@ -23,11 +23,11 @@ internal static class SsmStudyCommand
         var tasks = new Option<string>("--tasks") { Description = "comma-separated probing tasks", DefaultValueFactory = _ => string.Join(",", ProbePairs.Tasks) };
         var probe = new Option<string>("--probe") { Description = "linear | directprobe | both", DefaultValueFactory = _ => "both" };
         probe.AcceptOnlyFromAmong("linear", "directprobe", "both");
-        var mode = new Option<string>("--probe-mode") { Description = "DirectProbe start: kmeans (fits the time budget) | exact (every vector its own cluster, as the paper)", DefaultValueFactory = _ => "kmeans" };
+        var mode = new Option<string>("--probe-mode") { Description = "DirectProbe start: kmeans (fits the time budget) | exact (every vector its own cluster, as the paper; minutes per layer at 5,200 pairs)", DefaultValueFactory = _ => "kmeans" };
         mode.AcceptOnlyFromAmong("kmeans", "exact");
         var perLabel = new Option<int>("--clusters-per-label") { Description = "k-means clusters per label in kmeans mode", DefaultValueFactory = _ => 64 };
         var budget = new Option<int>("--svm-budget") { Description = "most SVM solves per layer for DirectProbe", DefaultValueFactory = _ => 200_000 };
-        var exactLimit = new Option<int>("--exact-limit") { Description = "exact mode refuses tasks with more training pairs than this", DefaultValueFactory = _ => 2000 };
+        var exactLimit = new Option<int>("--exact-limit") { Description = "exact mode refuses tasks with more training pairs than this", DefaultValueFactory = _ => new DirectProbeOptions().ExactLimit };
         var layers = new Option<string?>("--layers") { Description = "0-based layers to probe in every model instead of the paper mapping (3,4,6,8,10,11 of 12 scaled)" };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "truncate functions to this many tokens (default: each model's max positions)" };
         var batch = new Option<int>("--batch-size") { Description = "functions per forward pass", DefaultValueFactory = _ => 8 };

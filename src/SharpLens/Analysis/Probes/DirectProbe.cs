@@ -16,8 +16,14 @@ public sealed record DirectProbeOptions
     public int ClustersPerLabel { get; init; } = 64;
     /// <summary>Lloyd iterations of k-means.</summary>
     public int KMeansIterations { get; init; } = 25;
-    /// <summary>Exact mode refuses more training vectors than this (it needs O(n²) SVM solves).</summary>
-    public int ExactLimit { get; init; } = 2000;
+    /// <summary>Exact mode refuses more training vectors than this (memory: an n × n Gram matrix of floats with shortcuts).</summary>
+    public int ExactLimit { get; init; } = 8000;
+    /// <summary>
+    /// Exact shortcuts in the merge loop (inherited rejections, centroid certificates, cached separators; see
+    /// <see cref="DirectProbeMerge"/>): same decisions as the published loop whenever the SVM answers exactly, far
+    /// fewer solves. Off: the published algorithm, every separability test an SVM solve.
+    /// </summary>
+    public bool Shortcuts { get; init; } = true;
     /// <summary>Separability test.</summary>
     public SvmOptions Svm { get; init; } = new();
     /// <summary>Budget of SVM solves; when spent the merge stops and the result is flagged (cluster count is then an upper bound).</summary>
@@ -41,13 +47,20 @@ public sealed record DirectProbeResult(int Clusters, int Labels, int InitialClus
 {
     /// <summary>Whether every label ended as one cluster.</summary>
     public bool Separable => Clusters == Labels;
+    /// <summary>Separability tests settled without an SVM solve (centroid certificates and cached separators; 0 without shortcuts).</summary>
+    public int ShortcutTests { get; init; }
+    /// <summary>
+    /// Rejections decided by an SVM that ran out of <see cref="SvmOptions.MaxEpochs"/> without converging: the sets may
+    /// still be barely separable (a false negative), so the cluster count is then an upper bound; raise MaxEpochs to settle them.
+    /// </summary>
+    public int UncertainRejections { get; init; }
 }
 
 /// <summary>
 /// Start with clusters per label; repeatedly take the closest same-label pair (Euclidean distance of centroids; lazy
 /// priority queue) and merge it if the union is linearly separable (<see cref="LinearSvm"/>) from every current cluster
-/// of another label, tested nearest-first and stopping at the first failure; a rejected pair is never retried (other
-/// clusters only grow, so it cannot become separable). Exact mode starts from singletons as the paper does.
+/// of another label; a rejected pair is never retried (other clusters only grow, so it cannot become separable).
+/// Exact mode starts from singletons as the paper does. The loop and its exact shortcuts are in <see cref="DirectProbeMerge"/>.
 /// Deviation (kmeans mode): starting clusters are seeded k-means clusters of each label, which are not themselves
 /// checked; they cut the O(n²) solves to O(M²·labels) but may overlap other labels, so the count can differ from exact.
 /// Prediction: a test vector takes the label of the cluster holding its nearest training vector (distance to a cluster
@@ -64,8 +77,8 @@ public static class DirectProbe
         var (x, y, xTest, yTest) = LinearProbe.Split(data);
         if (x.Length == 0) throw new ArgumentException("expected training pairs, found none");
         if (options.Mode == DirectProbeMode.Exact && x.Length > options.ExactLimit)
-            throw new ArgumentException($"exact DirectProbe needs O(n²) SVM solves: expected at most {options.ExactLimit} training vectors, found {x.Length} (use kmeans mode)");
-        int k = data.Classes.Length, d = x[0].Length;
+            throw new ArgumentException($"exact DirectProbe holds an n × n Gram matrix and needs O(n²) separability tests: expected at most {options.ExactLimit} training vectors, found {x.Length} (use kmeans mode)");
+        int k = data.Classes.Length;
         var members = new List<int[]>();
         var label = new List<int>();
         for (int c = 0; c < k; c++)
@@ -76,61 +89,17 @@ public static class DirectProbe
                 : KMeans.Cluster(x, rows, options.ClustersPerLabel, options.KMeansIterations, options.Seed + c);
             foreach (var g in groups) { members.Add(g); label.Add(c); }
         }
-        int initial = members.Count;
-        var centroid = members.Select(m => Centroid(x, m, d)).ToList();
-        var active = Enumerable.Repeat(true, initial).ToList();
-        var queue = new PriorityQueue<(int A, int B), double>();
-        for (int a = 0; a < initial; a++)
-            for (int b = a + 1; b < initial; b++)
-                if (label[a] == label[b]) queue.Enqueue((a, b), Distance(centroid[a], centroid[b]));
-        int merges = 0, rejected = 0, solves = 0;
-        bool exhausted = false;
-        while (queue.TryDequeue(out var pair, out _))
-        {
-            if (!active[pair.A] || !active[pair.B]) continue;
-            if (solves >= options.MaxSolves) { exhausted = true; break; }
-            var union = members[pair.A].Concat(members[pair.B]).ToArray();
-            var uc = Centroid(x, union, d);
-            var others = Enumerable.Range(0, members.Count).Where(c => active[c] && label[c] != label[pair.A])
-                .OrderBy(c => Distance(uc, centroid[c])).ToList();
-            bool ok = true;
-            foreach (var c in others)
-            {
-                if (solves >= options.MaxSolves) { ok = false; exhausted = true; break; }
-                solves++;
-                if (!LinearSvm.Separable(x, union, members[c], options.Svm, out _)) { ok = false; break; }
-            }
-            if (exhausted) break;
-            if (!ok) { rejected++; continue; }
-            active[pair.A] = active[pair.B] = false;
-            members.Add(union); label.Add(label[pair.A]); centroid.Add(uc); active.Add(true);
-            int id = members.Count - 1;
-            for (int c = 0; c < id; c++)
-                if (active[c] && label[c] == label[id]) queue.Enqueue((c, id), Distance(uc, centroid[c]));
-            merges++;
-            if (progress != null && merges % 50 == 0) progress($"directprobe: {merges} merges, {rejected} rejected, {solves} SVM solves ({sw.Elapsed.TotalSeconds:0.0} s)");
-        }
+        var merge = new DirectProbeMerge(x, members, label, options);
+        merge.Run(progress is null ? null : s => progress($"{s}, {sw.Elapsed.TotalSeconds:0.0} s in all"));
+        (members, label) = (merge.Members, merge.Label);
+        var (centroid, active) = (merge.Centroid, merge.Active);
         var final = Enumerable.Range(0, members.Count).Where(c => active[c]).ToList();
         var clusters = final.Select(c => new ProbeCluster(data.Classes[label[c]], members[c])).ToList();
         var (minD, meanD) = Distances(x, final.Select(c => members[c]).ToList(), final.Select(c => label[c]).ToList());
         var (pred, predCentroid) = Predict(x, y, xTest, final.Select(c => centroid[c]).ToList(), final.Select(c => label[c]).ToList());
-        return new DirectProbeResult(final.Count, final.Select(c => label[c]).Distinct().Count(), initial, merges, rejected, solves, exhausted,
-            minD, meanD, Metrics.Accuracy(yTest, pred), Metrics.MacroF1(yTest, pred, k), Metrics.Accuracy(yTest, predCentroid), sw.Elapsed.TotalSeconds, clusters);
-    }
-
-    static double[] Centroid(float[][] x, int[] rows, int d)
-    {
-        var c = new double[d];
-        foreach (var r in rows) for (int j = 0; j < d; j++) c[j] += x[r][j];
-        for (int j = 0; j < d; j++) c[j] /= rows.Length;
-        return c;
-    }
-
-    static double Distance(double[] a, double[] b)
-    {
-        double s = 0;
-        for (int j = 0; j < a.Length; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
-        return Math.Sqrt(s);
+        return new DirectProbeResult(final.Count, final.Select(c => label[c]).Distinct().Count(), merge.Initial, merge.Merges, merge.Rejected,
+            merge.Solves, merge.Exhausted, minD, meanD, Metrics.Accuracy(yTest, pred), Metrics.MacroF1(yTest, pred, k),
+            Metrics.Accuracy(yTest, predCentroid), sw.Elapsed.TotalSeconds, clusters) { ShortcutTests = merge.ShortcutTests, UncertainRejections = merge.UncertainRejections };
     }
 
     /// <summary>Min and mean over different-label cluster pairs of the minimum point-to-point distance (NaN with one label).</summary>

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 
 namespace SharpLens.Analysis.Probes;
 
-/// <summary>Options of <see cref="LinearSvm.Separable"/>.</summary>
+/// <summary>Options of <see cref="LinearSvm.Separable(float[][], IReadOnlyList{int}, IReadOnlyList{int}, SvmOptions, out int)"/>.</summary>
 public sealed record SvmOptions
 {
     /// <summary>Box constraint of the L1-loss SVM; 1e4 as the SSM-Interpret authors used (hard-margin-like).</summary>
@@ -28,8 +28,18 @@ public static class LinearSvm
 {
     /// <summary>Whether rows <paramref name="positive"/> and <paramref name="negative"/> of <paramref name="x"/> are separable; epochs used out.</summary>
     public static bool Separable(float[][] x, IReadOnlyList<int> positive, IReadOnlyList<int> negative, SvmOptions options, out int epochs)
+        => Separable(x, positive, negative, options, out epochs, out _);
+
+    /// <summary>
+    /// As <see cref="Separable(float[][], IReadOnlyList{int}, IReadOnlyList{int}, SvmOptions, out int)"/>, and when the
+    /// answer is "separable" also the certificate: <paramref name="hyperplane"/> = [w (d), b] in the original
+    /// coordinates with w·x + b &gt; 0 on every positive row and &lt; 0 on every negative one (null otherwise).
+    /// </summary>
+    public static bool Separable(float[][] x, IReadOnlyList<int> positive, IReadOnlyList<int> negative, SvmOptions options, out int epochs,
+        out float[]? hyperplane)
     {
         epochs = 0;
+        hyperplane = null;
         if (positive.Count == 0 || negative.Count == 0) return true;
         int d = x[positive[0]].Length, m = positive.Count + negative.Count, stride = d + 1;
         var pts = new float[m * stride];                                             // [m, d + 1] centred, bias last
@@ -73,11 +83,22 @@ public static class LinearSvm
                 alpha[i] = Math.Clamp(old - g / q[i], 0, options.C);
                 Axpy((float)((alpha[i] - old) * y[i]), xi, w);
             }
-            if (wrong == 0 && AllCorrect(pts, y, w, stride)) return true;
-            if (maxPg - minPg < options.Tolerance) return AllCorrect(pts, y, w, stride);
+            if (wrong == 0 && AllCorrect(pts, y, w, stride)) return Certify(w, mean, out hyperplane);
+            if (maxPg - minPg < options.Tolerance) return AllCorrect(pts, y, w, stride) && Certify(w, mean, out hyperplane);
         }
         epochs = options.MaxEpochs;
-        return AllCorrect(pts, y, w, stride);
+        return AllCorrect(pts, y, w, stride) && Certify(w, mean, out hyperplane);
+    }
+
+    /// <summary>w·(x − mean) + w_bias = w·x + (w_bias − w·mean): the separator in the original coordinates; always true.</summary>
+    static bool Certify(float[] w, double[] mean, out float[]? hyperplane)
+    {
+        int d = mean.Length;
+        hyperplane = new float[d + 1];
+        double bias = w[d];
+        for (int j = 0; j < d; j++) { hyperplane[j] = w[j]; bias -= w[j] * mean[j]; }
+        hyperplane[d] = (float)bias;
+        return true;
     }
 
     static bool AllCorrect(float[] pts, float[] y, float[] w, int stride)
