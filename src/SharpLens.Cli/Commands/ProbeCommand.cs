@@ -1,4 +1,5 @@
 // `sharplens probe`: linear and DirectProbe probes of hook_resid_post on code-token pairs, per layer, for one or two models.
+using SharpLens.Reports;
 using System.CommandLine;
 using System.Globalization;
 using SharpLens.Analysis.Probes;

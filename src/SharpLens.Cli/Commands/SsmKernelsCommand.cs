@@ -1,4 +1,5 @@
 // `sharplens ssm-kernels`: SSM-Interpret kernel spectra of BiGS/CodeSSM (S4D) or Mamba (effective kernels) models.
+using SharpLens.Reports;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using SharpLens.Analysis.Spectra;

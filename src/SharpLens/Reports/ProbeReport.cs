@@ -2,8 +2,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SharpLens.Analysis.Probes;
 
-namespace SharpLens.Analysis.Probes;
+namespace SharpLens.Reports;
 
 /// <summary>The files <see cref="ProbeReport.Write"/> produced.</summary>
 public sealed record ProbeFiles(string Json, string Csv, IReadOnlyList<string> Plots);

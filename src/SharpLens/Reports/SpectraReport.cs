@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SharpLens.Reports;
+using SharpLens.Analysis.Spectra;
 
-namespace SharpLens.Analysis.Spectra;
+namespace SharpLens.Reports;
 
 /// <summary>The files one <c>ssm-kernels</c> run writes.</summary>
 public sealed record SpectraFiles(string Json, string Csv, string Report, IReadOnlyList<string> Plots);
