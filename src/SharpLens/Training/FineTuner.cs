@@ -57,7 +57,8 @@ public static class FineTuner
 {
     public static FineTuneResult Run(string modelDir, string corpus, string glob, TrainTokenizer tok, string outDir, FineTuneOptions o, Action<string>? log = null)
     {
-        torch.set_num_threads(o.Threads ?? TrainOptions.AutoThreads);
+        int threads = o.Threads ?? TrainOptions.AutoThreads;
+        if (torch.get_num_threads() != threads) torch.set_num_threads(threads);                 // process-wide: change only when needed
         ScalarType? products = (o.Precision ?? TrainOptions.DefaultPrecision) == TrainPrecision.Bf16 ? ScalarType.BFloat16 : null;
         log?.Invoke($"precision {(products is null ? "fp32" : "bf16")}{(o.Precision is null ? " (auto)" : "")}; {o.Threads ?? TrainOptions.AutoThreads} torch threads");
         torch.random.manual_seed(o.Seed);

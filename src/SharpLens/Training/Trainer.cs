@@ -43,7 +43,7 @@ public static class Trainer
         o.Validate();
         if (exportOnly && !resume) throw new ArgumentException("exporting a checkpoint without training needs --resume (the checkpoint to export)");
         ModelFactory.RequireAvailable(o.Arch);
-        torch.set_num_threads(o.ResolvedThreads);
+        if (torch.get_num_threads() != o.ResolvedThreads) torch.set_num_threads(o.ResolvedThreads);   // process-wide: change only when needed
         var ckptPath = CheckpointPath(outDir);
         if (!resume && File.Exists(ckptPath))
             throw new InvalidOperationException($"{outDir} already holds a training checkpoint; pass --resume to continue it or choose another --out");
