@@ -210,5 +210,5 @@ internal static class TrainCommand
         stop.Cancel();
     }
 
-    static TimeSpan Eta(TrainProgress p) => p.Step == 0 ? TimeSpan.Zero : p.Elapsed / p.Step * (p.TotalSteps - p.Step);
+    static TimeSpan Eta(TrainProgress p) => p.Eta;
 }

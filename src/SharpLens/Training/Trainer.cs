@@ -7,7 +7,14 @@ using static TorchSharp.torch;
 namespace SharpLens.Training;
 
 /// <summary>Progress after one optimiser step.</summary>
-public sealed record TrainProgress(long Step, long TotalSteps, long Tokens, double Loss, double Lr, double TokensPerSecond, TimeSpan Elapsed);
+public sealed record TrainProgress(long Step, long TotalSteps, long Tokens, double Loss, double Lr, double TokensPerSecond, TimeSpan Elapsed)
+{
+    /// <summary>The step this session started from (0, or the step a resume continued from); <see cref="Elapsed"/> counts from there.</summary>
+    public long StartStep { get; init; }
+
+    /// <summary>Time left at this session's pace.</summary>
+    public TimeSpan Eta => Step <= StartStep ? TimeSpan.Zero : Elapsed / (Step - StartStep) * (TotalSteps - Step);
+}
 
 /// <summary>The outcome of <see cref="Trainer.Run"/>.</summary>
 public sealed record TrainResult
@@ -76,6 +83,7 @@ public static class Trainer
         RunMetadata.Write(outDir, o, cache, data, parameters);
 
         model.train();
+        long startStep = step;
         var wall = Stopwatch.StartNew();
         var sinceRow = Stopwatch.StartNew();
         var recent = new Queue<double>();
@@ -102,7 +110,7 @@ public static class Trainer
                     double tps = lossCount * o.TokensPerStep / Math.Max(1e-9, sinceRow.Elapsed.TotalSeconds);
                     var row = new TrainLogRow(step, step * o.TokensPerStep, lossSum / lossCount, lr, tps);
                     trainLog.Append(row);
-                    progress?.Invoke(new TrainProgress(step, total, row.Tokens, row.Loss, lr, tps, wall.Elapsed));
+                    progress?.Invoke(new TrainProgress(step, total, row.Tokens, row.Loss, lr, tps, wall.Elapsed) { StartStep = startStep });
                     lossSum = 0; lossCount = 0; sinceRow.Restart();
                 }
                 if (o.SnapshotEvery > 0 && step % o.SnapshotEvery == 0)

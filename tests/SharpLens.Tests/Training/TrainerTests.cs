@@ -55,8 +55,10 @@ public class TrainerTests
         Assert.True(first.Stopped);
         Assert.Equal(8, first.Steps);
         Assert.False(File.Exists(Path.Combine(run.Out("resumed"), "model.safetensors")));
-        var second = Trainer.Run(o, run.Tokenizer, run.Cache, run.Out("resumed"), resume: true);
+        var resumedProgress = new List<TrainProgress>();
+        var second = Trainer.Run(o, run.Tokenizer, run.Cache, run.Out("resumed"), resume: true, progress: resumedProgress.Add);
         Assert.Equal(16, second.Steps);
+        Assert.All(resumedProgress, p => Assert.Equal(8, p.StartStep));      // the ETA counts this session's steps only
 
         using var a = SafeTensorsFile.Open(Path.Combine(run.Out("straight"), "model.safetensors"));
         using var b = SafeTensorsFile.Open(Path.Combine(run.Out("resumed"), "model.safetensors"));
