@@ -35,6 +35,7 @@ public sealed class DataStream
     readonly (int Source, long First, int Count)[] sourceWindows;
     readonly double[] weights;
     readonly IReadOnlyList<ProceduralMix> procedural;
+    readonly double proceduralTotal;          // Σ fractions, the scale of PickKind's draw
     readonly Procedural? generator;
     int cachedEpoch = -1;
     long[] epochOrder = [];
@@ -74,7 +75,8 @@ public sealed class DataStream
         if (this.procedural.Count > 0)
         {
             generator = new Procedural(tokenizer ?? throw new ArgumentException("procedural warm-up needs the run's tokenizer"));
-            ProceduralSteps = (long)Math.Round(totalSteps * this.procedural.Sum(m => m.Fraction));
+            proceduralTotal = this.procedural.Sum(m => m.Fraction);
+            ProceduralSteps = (long)Math.Round(totalSteps * proceduralTotal);
         }
     }
 
@@ -141,7 +143,7 @@ public sealed class DataStream
 
     string PickKind(ref SplitMix64 rng)
     {
-        double r = rng.NextDouble() * procedural.Sum(m => m.Fraction);
+        double r = rng.NextDouble() * proceduralTotal;
         foreach (var m in procedural)
         {
             if (r < m.Fraction) return m.Kind;
