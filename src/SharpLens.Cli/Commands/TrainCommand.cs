@@ -21,7 +21,8 @@ internal static class TrainCommand
         var glob = new Option<string>("--glob") { Description = "File pattern of --corpus folders given without :GLOB", DefaultValueFactory = _ => "*.py" };
         var holdout = new Option<double?>("--holdout") { Description = "Fraction of files (by content hash) kept out of training, listed in OUT/heldout_files.txt (default 0)" };
         var precision = new Option<string>("--precision") { Description = "bf16 (bf16 products, fp32 master weights) | fp32 | auto (bf16 where the CPU has native bf16)", DefaultValueFactory = _ => "auto" };
-        var procedural = new Option<string?>("--procedural") { Description = "Procedural warm-up front-loaded before the corpus: KIND:FRACTION[,…], kinds dyck, copy (e.g. dyck:0.01,copy:0.005)" };
+        var procedural = new Option<string?>("--procedural") { Description = "Procedural data, a fraction of the sequences: KIND:FRACTION[,…], kinds dyck, copy, calls (e.g. dyck:0.01,copy:0.005)" };
+        var proceduralSchedule = new Option<string>("--procedural-schedule") { Description = "front (a warm-up before the corpus) | spread (evenly among corpus sequences)", DefaultValueFactory = _ => "front" };
         var convKernel = new Option<int?>("--conv-kernel") { Description = "bigs only (CodeSSM-HF): add a parallel causal depthwise convolution of this size beside each S4D branch" };
         var convMerge = new Option<string>("--conv-merge") { Description = "bigs --conv-kernel: sum | gate (sigmoid gate per channel)", DefaultValueFactory = _ => "sum" };
         var snapshotEvery = new Option<int>("--snapshot-every") { Description = "Save bf16 snapshots to OUT/snapshots/step_N every N steps (0 = none)", DefaultValueFactory = _ => 0 };
@@ -52,7 +53,7 @@ internal static class TrainCommand
         var exportOnly = new Option<bool>("--export-only") { Description = "With --resume: write the HF folder from the checkpoint (e.g. of a stopped run) without training further" };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from this HF folder's weights (same arch and sizes): continued pretraining, fresh optimiser and schedule" };
         var evalOnly = new Option<bool>("--eval-only") { Description = "Only run the closing-paren evaluation on the model already saved in --out" };
-        foreach (var o in new Option[] { arch, objective, corpus, glob, holdout, precision, procedural, snapshotEvery, convKernel, convMerge, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
+        foreach (var o in new Option[] { arch, objective, corpus, glob, holdout, precision, procedural, proceduralSchedule, snapshotEvery, convKernel, convMerge, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
                      seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly, initFrom })
             cmd.Options.Add(o);
 
@@ -74,7 +75,7 @@ internal static class TrainCommand
                     Tokens = parse.GetValue(tokens), Steps = parse.GetValue(steps), Lr = parse.GetValue(lr), Warmup = parse.GetValue(warmup),
                     MinLr = parse.GetValue(minLr), WeightDecay = parse.GetValue(wd), Clip = parse.GetValue(clip), Seed = parse.GetValue(seed),
                     CheckpointEvery = parse.GetValue(every), Threads = ParseThreads(parse.GetValue(threads)!), InitFrom = parse.GetValue(initFrom),
-                    Precision = ParsePrecision(parse.GetValue(precision)!), Procedural = ProceduralMix.ParseList(parse.GetValue(procedural)),
+                    Precision = ParsePrecision(parse.GetValue(precision)!), Procedural = ProceduralMix.ParseList(parse.GetValue(procedural)), ProceduralSchedule = ProceduralMix.ParseSchedule(parse.GetValue(proceduralSchedule)),
                     SnapshotEvery = parse.GetValue(snapshotEvery), ConvKernel = parse.GetValue(convKernel), ConvMerge = parse.GetValue(convMerge)!,
                 };
                 options.Validate();

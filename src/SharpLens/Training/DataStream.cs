@@ -18,7 +18,9 @@ public sealed record Batch(long[] InputIds, long[] Labels, int BatchSize, int Se
 /// With a procedural warm-up, steps 0 … W−1 (W = round(steps · Σ fractions)) hold procedural sequences (each sequence's
 /// kind drawn with probability ∝ its fraction, seeded by the sequence number) and corpus step s − W follows. Step s
 /// takes global sequence numbers s·B … s·B+B−1, so the stream depends only on seed, cache, L, B, budget and mix —
-/// never on the architecture — and its position is just the step number.
+/// never on the architecture — and its position is just the step number. With the spread schedule, global sequence g
+/// (g = s·B + b) is procedural when ⌊(g+1)·f⌋ &gt; ⌊g·f⌋ (f = Σ fractions: an even spacing) and is otherwise corpus
+/// sequence g − ⌊g·f⌋, so the corpus keeps its order and only moves later.
 /// clm labels are the inputs shifted left (the last position has none; procedural positions flagged as unpredictable
 /// have none); mlm follows BERT: 15% of the non-special positions are selected by an RNG seeded by (seed, sequence
 /// number); of those 80% become the mask token, 10% a uniformly random id, 10% stay; labels are the original ids at
@@ -37,6 +39,7 @@ public sealed class DataStream
     readonly IReadOnlyList<ProceduralMix> procedural;
     readonly double proceduralTotal;          // Σ fractions, the scale of PickKind's draw
     readonly Procedural? generator;
+    readonly bool spread;
     int cachedEpoch = -1;
     long[] epochOrder = [];
 
@@ -50,7 +53,7 @@ public sealed class DataStream
     public long ProceduralSteps { get; }
 
     public DataStream(TokenCache cache, int seqLen, int batch, long seed, Objective objective, TrainTokenizer? tokenizer = null,
-        IReadOnlyList<ProceduralMix>? procedural = null, long totalSteps = 0)
+        IReadOnlyList<ProceduralMix>? procedural = null, long totalSteps = 0, ProceduralSchedule schedule = ProceduralSchedule.Front)
     {
         tokens = cache.Tokens;
         this.seqLen = seqLen; this.batch = batch; this.seed = seed; this.objective = objective; this.tokenizer = tokenizer;
@@ -76,7 +79,8 @@ public sealed class DataStream
         {
             generator = new Procedural(tokenizer ?? throw new ArgumentException("procedural warm-up needs the run's tokenizer"));
             proceduralTotal = this.procedural.Sum(m => m.Fraction);
-            ProceduralSteps = (long)Math.Round(totalSteps * proceduralTotal);
+            spread = schedule == ProceduralSchedule.Spread;
+            if (!spread) ProceduralSteps = (long)Math.Round(totalSteps * proceduralTotal);
         }
     }
 
@@ -115,7 +119,13 @@ public sealed class DataStream
         {
             int o = b * seqLen;
             bool[]? learn = null;
-            long g;
+            long g, corpusIndex = (step - ProceduralSteps) * batch + b;
+            if (spread)
+            {
+                long n = step * batch + b, before = ProceduralBefore(n);
+                warm = ProceduralBefore(n + 1) > before;
+                corpusIndex = n - before;
+            }
             if (warm)
             {
                 g = step * batch + b;
@@ -127,7 +137,7 @@ public sealed class DataStream
             }
             else
             {
-                g = (step - ProceduralSteps) * batch + b;
+                g = corpusIndex;
                 long start = SequenceStart(g);
                 for (int i = 0; i < seqLen; i++) ids[o + i] = tokens[start + i];
             }
@@ -140,6 +150,9 @@ public sealed class DataStream
         }
         return new Batch(ids, labels, batch, seqLen);
     }
+
+    /// <summary>Spread schedule: how many of global sequences 0 … n−1 are procedural.</summary>
+    long ProceduralBefore(long n) => (long)Math.Floor(n * proceduralTotal);
 
     string PickKind(ref SplitMix64 rng)
     {

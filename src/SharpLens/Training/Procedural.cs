@@ -1,12 +1,15 @@
-// Procedural warm-up data (Dyck bracket words, span copying) front-loaded before the corpus, after "Procedural
-// Pretraining: Warming Up Language Models with Abstract Data".
+// Procedural data (Dyck bracket words, span copying, nested call expressions) front-loaded before the corpus or spread
+// through it, after "Procedural Pretraining: Warming Up Language Models with Abstract Data".
 namespace SharpLens.Training;
+
+/// <summary>Where procedural sequences go: all before the corpus (a warm-up), or spread evenly among corpus sequences.</summary>
+public enum ProceduralSchedule { Front, Spread }
 
 /// <summary>One procedural kind and the fraction of the run's steps it takes (e.g. <c>dyck:0.01</c>).</summary>
 public sealed record ProceduralMix(string Kind, double Fraction)
 {
     /// <summary>Kinds <see cref="Procedural"/> generates.</summary>
-    public static readonly string[] Kinds = ["dyck", "copy"];
+    public static readonly string[] Kinds = ["dyck", "copy", "calls"];
 
     /// <summary>Parses <c>KIND:FRACTION[,KIND:FRACTION…]</c>; an empty string is no warm-up.</summary>
     public static IReadOnlyList<ProceduralMix> ParseList(string? spec)
@@ -30,9 +33,18 @@ public sealed record ProceduralMix(string Kind, double Fraction)
         return list;
     }
 
-    /// <summary>The canonical spec string (for checkpoints and metadata).</summary>
-    public static string Format(IReadOnlyList<ProceduralMix> mix) =>
-        string.Join(",", mix.Select(m => $"{m.Kind}:{m.Fraction.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"));
+    /// <summary>The canonical spec string (for checkpoints and metadata); a spread schedule is suffixed <c>@spread</c>.</summary>
+    public static string Format(IReadOnlyList<ProceduralMix> mix, ProceduralSchedule schedule = ProceduralSchedule.Front) =>
+        string.Join(",", mix.Select(m => $"{m.Kind}:{m.Fraction.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))
+        + (schedule == ProceduralSchedule.Spread && mix.Count > 0 ? "@spread" : "");
+
+    /// <summary>Parses <c>front</c> | <c>spread</c>.</summary>
+    public static ProceduralSchedule ParseSchedule(string? s) => s switch
+    {
+        null or "front" => ProceduralSchedule.Front,
+        "spread" => ProceduralSchedule.Spread,
+        _ => throw new ArgumentException($"--procedural-schedule must be front or spread, found '{s}'"),
+    };
 }
 
 /// <summary>
@@ -44,6 +56,11 @@ public sealed record ProceduralMix(string Kind, double Fraction)
 /// <para><b>copy</b>: a span of 4–48 uniformly random non-special token ids, a marker (the pad token, else the
 /// separator), then the span again; only the copied span and the separator after it are targets (the first span and
 /// the marker are unpredictable by design).</para>
+/// <para><b>calls</b>: 1–4 lines of nested call expressions such as <c>total = round(abs(len(items)), 2)</c> with
+/// nesting depth 1–6, callees drawn from common Python builtins and library functions (never <c>print</c> or
+/// <c>str</c>, the template's callees), innermost arguments numbers, names or string literals, and now and then a second
+/// argument after an inner call (so closing runs of every length and broken runs both occur). All positions carry a
+/// loss.</para>
 /// Neither ever emits the closing-parenthesis study's template: a sample whose text contains <see cref="Forbidden"/>
 /// is drawn again (the check runs on the decoded ids where a decoder is available, on the generated text otherwise).
 /// </summary>
@@ -78,6 +95,10 @@ public sealed class Procedural
                 case "dyck":
                     var d = tok.Encode(DyckText(ref rng));
                     ids.AddRange(d); learn.AddRange(Enumerable.Repeat(true, d.Length));
+                    break;
+                case "calls":
+                    var c = tok.Encode(CallsText(ref rng));
+                    ids.AddRange(c); learn.AddRange(Enumerable.Repeat(true, c.Length));
                     break;
                 case "copy":
                     var span = CopySpan(ref rng);
@@ -119,6 +140,58 @@ public sealed class Procedural
             var text = sb.ToString();
             if (!ContainsForbidden(text)) return text;
         }
+    }
+
+    // Callees of the calls kind: builtins and common library functions, none of the study template's (print, str).
+    static readonly string[] Callees =
+    [
+        "len", "int", "float", "abs", "round", "min", "max", "sum", "sorted", "list", "tuple", "set", "dict", "repr", "bool",
+        "hex", "ord", "chr", "iter", "next", "range", "enumerate", "zip", "reversed", "type", "id", "hash", "format",
+        "math.sqrt", "math.floor", "math.ceil", "math.log", "os.path.join", "os.path.basename", "os.path.dirname",
+        "np.array", "np.mean", "np.sum", "json.dumps", "json.loads", "re.compile", "self.get", "self._convert", "obj.append",
+        "result.extend", "Decimal", "Fraction", "Path", "datetime.timedelta", "struct.pack", "bytes", "bytearray", "divmod",
+        "pow", "isinstance", "getattr", "callable", "f", "g", "func", "wrap", "check", "parse", "encode", "decode", "sympify",
+    ];
+    static readonly string[] Names = ["x", "y", "n", "i", "value", "items", "data", "key", "size", "self.count", "args", "text", "node.value", "s"];
+    static readonly string[] Targets = ["x = ", "n = ", "total = ", "result = ", "value = ", "return ", "yield ", "assert ", "", "", "self.size = ", "out.append("];
+
+    /// <summary>1–4 lines of nested calls, as text; never contains a <see cref="Forbidden"/> string.</summary>
+    public static string CallsText(ref SplitMix64 rng)
+    {
+        while (true)
+        {
+            var sb = new System.Text.StringBuilder();
+            int lines = 1 + rng.NextInt(4);
+            for (int l = 0; l < lines; l++)
+            {
+                sb.Append(' ', 4 * rng.NextInt(3));
+                var target = Targets[rng.NextInt(Targets.Length)];
+                sb.Append(target);
+                int depth = 1 + rng.NextInt(rng.NextDouble() < 0.7 ? 4 : 6);
+                CallExpr(sb, ref rng, depth);
+                if (target.EndsWith('(')) sb.Append(')');
+                sb.Append('\n');
+            }
+            var text = sb.ToString();
+            if (!ContainsForbidden(text)) return text;
+        }
+    }
+
+    static void CallExpr(System.Text.StringBuilder sb, ref SplitMix64 rng, int depth)
+    {
+        sb.Append(Callees[rng.NextInt(Callees.Length)]).Append('(');
+        if (depth == 1) Atom(sb, ref rng);
+        else CallExpr(sb, ref rng, depth - 1);
+        if (rng.NextDouble() < 0.15) { sb.Append(", "); Atom(sb, ref rng); }
+        sb.Append(')');
+    }
+
+    static void Atom(System.Text.StringBuilder sb, ref SplitMix64 rng)
+    {
+        double r = rng.NextDouble();
+        if (r < 0.5) sb.Append(rng.NextDouble() < 0.6 ? 100 + rng.NextInt(900) : rng.NextInt(100_000));
+        else if (r < 0.85) sb.Append(Names[rng.NextInt(Names.Length)]);
+        else sb.Append('\'').Append(Atoms[rng.NextInt(26)]).Append(Atoms[rng.NextInt(26)]).Append(Atoms[rng.NextInt(Atoms.Length)]).Append('\'');
     }
 
     int Marker => tok.PadId ?? tok.Separator;

@@ -23,6 +23,7 @@ public static class RunMetadata
             cpu_native_bf16 = Nn.Precision.CpuHasNativeBf16,
             threads = o.ResolvedThreads, threads_auto = o.Threads is null,
             procedural = o.Procedural.Select(p => new { kind = p.Kind, fraction = p.Fraction }),
+            procedural_schedule = o.ProceduralSchedule.ToString().ToLowerInvariant(),
             procedural_steps = data.ProceduralSteps,
             corpus = new
             {

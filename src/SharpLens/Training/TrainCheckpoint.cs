@@ -37,7 +37,7 @@ public static class TrainCheckpoint
     {
         objective = o.Objective.ToString().ToLowerInvariant(), o.SeqLen, o.Batch, o.Seed, steps = o.TotalSteps, o.Lr, o.MinLr,
         o.Warmup, o.WeightDecay, o.Beta1, o.Beta2, o.Eps, o.Clip, o.InitStd,
-        precision = o.ResolvedPrecision.ToString().ToLowerInvariant(), procedural = ProceduralMix.Format(o.Procedural),
+        precision = o.ResolvedPrecision.ToString().ToLowerInvariant(), procedural = ProceduralMix.Format(o.Procedural, o.ProceduralSchedule),
     }) + (o.InitFrom is null ? "" : " init_from " + InitHash(o.InitFrom));
 
     /// <summary>SHA-256 of the weights a run starts from (so a resume cannot silently switch them).</summary>

@@ -64,6 +64,8 @@ public sealed record TrainOptions
     public TrainPrecision? Precision { get; init; }
     /// <summary>Procedural warm-up kinds and fractions of the steps, front-loaded before the corpus (empty = none).</summary>
     public IReadOnlyList<ProceduralMix> Procedural { get; init; } = [];
+    /// <summary>Front-load the procedural sequences (a warm-up) or spread them evenly through the run.</summary>
+    public ProceduralSchedule ProceduralSchedule { get; init; } = ProceduralSchedule.Front;
 
     /// <summary>The precision the run uses.</summary>
     public TrainPrecision ResolvedPrecision => Precision ?? DefaultPrecision;

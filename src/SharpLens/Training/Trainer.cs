@@ -57,7 +57,7 @@ public static class Trainer
         Directory.CreateDirectory(outDir);
 
         var config = ModelFactory.Config(o, tokenizer);
-        var data = new DataStream(cache, o.SeqLen, o.Batch, o.Seed, o.Objective, tokenizer, o.Procedural, o.TotalSteps);
+        var data = new DataStream(cache, o.SeqLen, o.Batch, o.Seed, o.Objective, tokenizer, o.Procedural, o.TotalSteps, o.ProceduralSchedule);
         torch.random.manual_seed(o.Seed);
         var arch = ModelFactory.Create(config, o.InitStd);
         var model = arch.Model;
@@ -148,7 +148,8 @@ public static class Trainer
         $"precision {o.ResolvedPrecision.ToString().ToLowerInvariant()}" +
         (o.Precision is null ? $" (auto: the CPU {(Nn.Precision.CpuHasNativeBf16 ? "has" : "lacks")} native bf16 products)" : "") +
         $"; {o.ResolvedThreads} torch thread{(o.ResolvedThreads == 1 ? "" : "s")}" + (o.Threads is null ? $" (auto: {TrainOptions.AutoThreads} CPUs available)" : "") +
-        (data.ProceduralSteps > 0 ? $"; procedural warm-up {ProceduralMix.Format(o.Procedural)}: steps 0–{data.ProceduralSteps - 1}, corpus after" : "");
+        (data.ProceduralSteps > 0 ? $"; procedural warm-up {ProceduralMix.Format(o.Procedural)}: steps 0–{data.ProceduralSteps - 1}, corpus after" : "") +
+        (o.Procedural.Count > 0 && o.ProceduralSchedule == ProceduralSchedule.Spread ? $"; procedural {ProceduralMix.Format(o.Procedural)} spread evenly through the run" : "");
 
     /// <summary>Copies every parameter from the model in <paramref name="dir"/>; names and shapes must match exactly.</summary>
     static void InitFrom(HookedModel model, string dir)

@@ -88,4 +88,57 @@ public class ProceduralTests
         var e = Assert.Throws<ArgumentException>(() => ProceduralMix.ParseList(spec));
         Assert.Contains(message, e.Message);
     }
+
+    [Fact]
+    public void Calls_lines_are_balanced_nested_calls_without_the_template_callees()
+    {
+        var rng = new SplitMix64(5);
+        int deepest = 0, lines = 0;
+        var runs = new HashSet<int>();
+        for (int n = 0; n < 3000; n++)
+        {
+            var text = Procedural.CallsText(ref rng);
+            Assert.EndsWith("\n", text);
+            foreach (var line in text.TrimEnd('\n').Split('\n'))
+            {
+                lines++;
+                int depth = 0, run = 0;
+                foreach (var c in line)
+                {
+                    if (c == '(') { depth++; deepest = Math.Max(deepest, depth); run = 0; }
+                    else if (c == ')') { depth--; run++; Assert.True(depth >= 0, $"unbalanced: {line}"); }
+                    else if (run > 0) { runs.Add(run); run = 0; }
+                }
+                if (run > 0) runs.Add(run);
+                Assert.Equal(0, depth);
+                Assert.DoesNotMatch(@"(^|[^\w.])(print|str)\(", line);            // the template's callees never appear
+            }
+        }
+        Assert.True(lines > 5000, $"only {lines} lines");
+        Assert.Equal(7, deepest);                                            // depth 6, plus out.append( around it
+        for (int r = 1; r <= 6; r++) Assert.Contains(r, runs);               // closing runs of every length 1–6
+    }
+
+    [Fact]
+    public void Spread_schedule_interleaves_procedural_sequences_evenly_and_keeps_the_corpus_order()
+    {
+        using var run = new TinyRun();
+        var mix = ProceduralMix.ParseList("calls:0.25");
+        var plain = new DataStream(run.Cache, 32, 4, 11, Objective.Clm, run.Tokenizer);
+        var spread = new DataStream(run.Cache, 32, 4, 11, Objective.Clm, run.Tokenizer, mix, totalSteps: 100, ProceduralSchedule.Spread);
+        Assert.Equal(0, spread.ProceduralSteps);
+        // Sequences 3, 7, 11, … (⌊(g+1)/4⌋ > ⌊g/4⌋) are procedural; the other three of each four are corpus sequences in order.
+        var corpus = Enumerable.Range(0, 10).SelectMany(s => Rows(plain.BatchAt(s).InputIds)).ToList();
+        var mixed = Enumerable.Range(0, 10).SelectMany(s => Rows(spread.BatchAt(s).InputIds)).ToList();
+        int c = 0;
+        for (int g = 0; g < 40; g++)
+        {
+            if (g % 4 == 3) Assert.DoesNotContain(mixed[g], corpus);
+            else Assert.Equal(corpus[c++], mixed[g]);
+        }
+        Assert.Equal(ProceduralMix.Format(mix) + "@spread", ProceduralMix.Format(mix, ProceduralSchedule.Spread));
+        Assert.Throws<ArgumentException>(() => ProceduralMix.ParseSchedule("later"));
+
+        static IEnumerable<string> Rows(long[] ids) => ids.Chunk(32).Select(r => string.Join(",", r));
+    }
 }
