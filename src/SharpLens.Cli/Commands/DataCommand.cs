@@ -10,9 +10,10 @@ internal static class DataCommand
 {
     public static Command Create()
     {
-        var data = new Command("data", "Generate code datasets as JSONL (closing-paren prompts, syntax probe pairs).");
+        var data = new Command("data", "Generate code datasets as JSONL (closing-paren prompts, syntax probe pairs, function corpora).");
         data.Subcommands.Add(Parens());
         data.Subcommands.Add(DataProbePairsCommand.Create());
+        data.Subcommands.Add(DataFunctionsCommand.Create());
         return data;
     }
 
