@@ -10,7 +10,8 @@ using static TorchSharp.torch;
 
 namespace SharpLens.Training;
 
-/// <summary>The fine-tuning task.</summary>
+/// <summary>The fine-tuning task (written by name in finetune_result.json).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<FineTuneTask>))]
 public enum FineTuneTask { TypeKind, DocRetrieval, TypeInference, CodeSearch }
 
 /// <summary>Options of <see cref="FineTuner.Run"/>.</summary>
