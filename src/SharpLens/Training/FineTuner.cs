@@ -251,6 +251,7 @@ public static class FineTuner
         cfg["id2label"] = id2; cfg["label2id"] = l2i;
         Save(outDir, cfg, tok, model.named_parameters().Where(p => p.name.StartsWith(prefix, StringComparison.Ordinal)).Select(p => (p.name, (Tensor)p.parameter))
             .Concat(head.named_parameters().Select(p => ("classifier." + p.name, (Tensor)p.parameter))));
+        WriteReference(outDir, test[0].Ids);
         return new FineTuneResult
         {
             Task = o.Task, TrainExamples = train.Count, TestExamples = test.Count, FinalLoss = recent.Average(), Labels = labels, TestTokens = gold.Count,
@@ -308,6 +309,7 @@ public static class FineTuner
         cfg["architectures"] = new JsonArray($"{baseName}Model");
         Save(outDir, cfg, tok, model.named_parameters().Where(p => p.name.StartsWith(prefix, StringComparison.Ordinal))
             .Select(p => (model.Info.ModelType == "roformer" ? p.name[prefix.Length..] : p.name, (Tensor)p.parameter)));
+        WriteReference(outDir, test[0].Body);
         AtomicFile.WriteText(Path.Combine(outDir, "pooling.json"), """{"pooling": "mean over non-padding positions of the last layer", "normalize": "l2"}""" + "\n");
         return new FineTuneResult
         {
@@ -347,6 +349,13 @@ public static class FineTuner
     }
 
     static void Remember(Queue<double> q, double x) { q.Enqueue(x); if (q.Count > 20) q.Dequeue(); }
+
+    /// <summary>reference.safetensors of the saved folder as it loads (its head included), so <c>sharplens verify</c> holds for it.</summary>
+    static void WriteReference(string outDir, int[] ids)
+    {
+        using var saved = ModelLoader.Load(outDir);
+        HfExport.WriteReference(Path.Combine(outDir, "reference.safetensors"), saved, ids.Take(64).Select(i => (long)i).ToArray());
+    }
 
     static void Save(string outDir, JsonObject cfg, TrainTokenizer tok, IEnumerable<(string, Tensor)> tensors)
     {
