@@ -25,7 +25,7 @@ CONV_KERNEL="${CONV_KERNEL:-4}"; CONV_MERGE="${CONV_MERGE:-sum}"
 SEQ_LEN="${SEQ_LEN:-256}"; BATCH="${BATCH:-16}"; LR="${LR:-1e-3}"; MIN_LR="${MIN_LR:-1e-4}"; WARMUP="${WARMUP:-500}"
 SEED="${SEED:-1234}"; THREADS="${THREADS:-auto}"; PRECISION="${PRECISION:-auto}"; CHECKPOINT_EVERY="${CHECKPOINT_EVERY:-200}"
 EVAL_MLM_MAX="${EVAL_MLM_MAX:-2000}"
-FT_STEPS="${FT_STEPS:-1000}"; FT_BATCH="${FT_BATCH:-16}"; FT_SEQ_LEN="${FT_SEQ_LEN:-256}"; FT_LR="${FT_LR:-2e-4}"; FT_SEED="${FT_SEED:-1}"
+FT_STEPS="${FT_STEPS:-1000}"; FT_BATCH="${FT_BATCH:-16}"; FT_SEQ_LEN="${FT_SEQ_LEN:-$SEQ_LEN}"; FT_LR="${FT_LR:-2e-4}"; FT_SEED="${FT_SEED:-1}"
 TYPES="${TYPES:-16}"; EVAL_PAIRS="${EVAL_PAIRS:-1000}"; POOL="${POOL:-1000}"
 
 FUNCTIONS="$WORK/functions"; TOK="$WORK/tokenizer"; CACHE="$WORK/token_cache"
@@ -76,8 +76,9 @@ finetune() {  # ROLE TASK VARIANT [extra finetune options]
   local dst="$OUT/$role-$variant"
   if [ -f "$dst/finetune_result.json" ]; then say "skip: $dst is finished"; return; fi
   say "finetune $role on $task → $dst"
+  local threads=(); if [ "$THREADS" != auto ]; then threads=(--threads "$THREADS"); fi
   $SHARPLENS finetune --task "$task" --role "$role" --model "$OUT/$role" --data "$FUNCTIONS" --out "$dst" --steps "$FT_STEPS" \
-    --batch "$FT_BATCH" --seq-len "$FT_SEQ_LEN" --lr "$FT_LR" --seed "$FT_SEED" --precision "$PRECISION" "$@"
+    --batch "$FT_BATCH" --seq-len "$FT_SEQ_LEN" --lr "$FT_LR" --seed "$FT_SEED" --precision "$PRECISION" "${threads[@]}" "$@"
 }
 for role in codessm rocoder codessm-hf; do
   finetune "$role" type-inference typeinf --types "$TYPES"

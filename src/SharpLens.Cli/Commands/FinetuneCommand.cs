@@ -56,7 +56,7 @@ internal static class FinetuneCommand
                 "auto" => null, "bf16" => TrainPrecision.Bf16, "fp32" => TrainPrecision.Fp32,
                 var x => throw new UsageException($"--precision must be bf16, fp32 or auto, found '{x}'"),
             };
-            FineTuner.RequireEncoder(modelDir);
+            FineTuner.RequireEncoder(modelDir, parse.GetValue(seqLen));
             if (parse.GetValue(role) is string r0) StudyManifest.CheckRole($"--model {modelDir}", r0, Path.Combine(modelDir, "config.json"));
             var tok = TrainTokenizers.Load(modelDir);
             var options = new FineTuneOptions

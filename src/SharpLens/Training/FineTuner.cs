@@ -76,15 +76,21 @@ public static class FineTuner
     /// <summary>The model types fine-tuning accepts (encoders).</summary>
     public static readonly IReadOnlyList<string> EncoderTypes = ["roformer", "BiGS"];
 
-    /// <summary>Throws unless <paramref name="modelDir"/>'s config.json describes an encoder (checked before anything is loaded).</summary>
-    public static void RequireEncoder(string modelDir)
+    /// <summary>
+    /// Throws unless <paramref name="modelDir"/>'s config.json describes an encoder whose max_position_embeddings (when
+    /// given) admits <paramref name="seqLen"/> tokens; checked before anything is loaded.
+    /// </summary>
+    public static void RequireEncoder(string modelDir, int seqLen)
     {
         var path = Path.Combine(modelDir, "config.json");
         if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"model folder not found: {modelDir}");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: config.json not found", path);
-        var type = (JsonNode.Parse(File.ReadAllText(path)) as JsonObject)?["model_type"]?.GetValue<string>();
+        var config = JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+        var type = config?["model_type"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
         if (type is null || !EncoderTypes.Contains(type))
             throw new NotSupportedException($"{modelDir}: fine-tuning needs an encoder (roberta-rope = roformer, or bigs = BiGS), found model_type {type ?? "none"}");
+        if (config!["max_position_embeddings"] is JsonValue m && m.TryGetValue<int>(out var max) && seqLen > max)
+            throw new ArgumentException($"--seq-len {seqLen} exceeds {modelDir}'s max_position_embeddings {max}; use --seq-len {max} or less");
     }
 
     /// <summary>
@@ -94,7 +100,7 @@ public static class FineTuner
     /// </summary>
     public static FineTuneResult Run(string modelDir, string data, TrainTokenizer tok, string outDir, FineTuneOptions o, Action<string>? log = null)
     {
-        RequireEncoder(modelDir);
+        RequireEncoder(modelDir, o.SeqLen);
         int threads = o.Threads ?? TrainOptions.AutoThreads;
         if (torch.get_num_threads() != threads) torch.set_num_threads(threads);                 // process-wide: change only when needed
         if (o.Task is FineTuneTask.TypeKind or FineTuneTask.TypeInference)
