@@ -211,7 +211,6 @@ public static class FineTuner
         using var owned = model;
         var enc = new Encoder(model, tok.PadId ?? 0);
         var rng = new SplitMix64(SplitMix64.Mix(o.Seed, 0xF1E));
-        var recent = new Queue<double>();
         var head = nn.Linear(model.Info.DModel, labels.Length);
         Tensor Labels(List<TokenLabelExample> rows, long len)                    // [batch, pos], padding ignored
         {
@@ -221,21 +220,14 @@ public static class FineTuner
             return tensor(l, [rows.Count, len]);
         }
         using var opt = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)).Concat(head.named_parameters().Select(p => ("classifier." + p.name, p.parameter))), o.WeightDecay);
-        for (int step = 0; step < o.Steps; step++)
+        double finalLoss = Optimise(o, products, opt, log, ref rng, (ref SplitMix64 r) =>
         {
-            using var scope = NewDisposeScope();
-            using var mixed = Nn.Precision.Use(products);
-            var batch = Enumerable.Range(0, o.Batch).Select(_ => train[rng.NextInt(train.Count)]).ToList();
-            opt.ZeroGrad();
+            var batch = new List<TokenLabelExample>(o.Batch);
+            for (int i = 0; i < o.Batch; i++) batch.Add(train[r.NextInt(train.Count)]);
             var h = enc.Hidden(batch.Select(b => b.Ids).ToList(), out _);
             var logits = head.forward(h).to(ScalarType.Float32);                                           // [batch, pos, classes]
-            var loss = nn.functional.cross_entropy(logits.reshape(-1, labels.Length), Labels(batch, h.shape[1]).reshape(-1), ignore_index: DataStream.IgnoreIndex);
-            loss.backward();
-            opt.ClipGradNorm(1.0);
-            opt.Update(LrSchedule.At(step, o.Steps, o.Lr, o.Lr * 0.1, o.Warmup));
-            Remember(recent, loss.item<float>());
-            if ((step + 1) % 50 == 0) log?.Invoke($"step {step + 1}/{o.Steps} loss {recent.Average():F4}");
-        }
+            return nn.functional.cross_entropy(logits.reshape(-1, labels.Length), Labels(batch, h.shape[1]).reshape(-1), ignore_index: DataStream.IgnoreIndex);
+        });
         model.eval();
         var gold = new List<int>();
         var predicted = new List<int>();
@@ -260,7 +252,7 @@ public static class FineTuner
         WriteReference(outDir, test[0].Ids);
         return new FineTuneResult
         {
-            Task = o.Task, TrainExamples = train.Count, TestExamples = test.Count, FinalLoss = recent.Average(), Labels = labels, TestTokens = gold.Count,
+            Task = o.Task, TrainExamples = train.Count, TestExamples = test.Count, FinalLoss = finalLoss, Labels = labels, TestTokens = gold.Count,
             Accuracy = acc, MacroF1 = f1, Wall = sw.Elapsed,
         };
     }
@@ -286,23 +278,14 @@ public static class FineTuner
         using var owned = model;
         var enc = new Encoder(model, tok.PadId ?? 0);
         var rng = new SplitMix64(SplitMix64.Mix(o.Seed, 0xF1E));
-        var recent = new Queue<double>();
         using var opt = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), o.WeightDecay);
-        for (int step = 0; step < o.Steps; step++)
+        double finalLoss = Optimise(o, products, opt, log, ref rng, (ref SplitMix64 r) =>
         {
-            using var scope = NewDisposeScope();
-            using var mixed = Nn.Precision.Use(products);
-            var batch = SampleDistinct(train.Count, o.Batch, ref rng).Select(i => train[i]).ToList();
-            opt.ZeroGrad();
+            var batch = SampleDistinct(train.Count, o.Batch, ref r).Select(i => train[i]).ToList();
             var sim = enc.Embed(batch.Select(b => b.Doc).ToList()).matmul(enc.Embed(batch.Select(b => b.Body).ToList()).t()) / o.Temperature; // [batch, batch]
             var target = arange(batch.Count);
-            var loss = (nn.functional.cross_entropy(sim, target) + nn.functional.cross_entropy(sim.t(), target)) / 2;
-            loss.backward();
-            opt.ClipGradNorm(1.0);
-            opt.Update(LrSchedule.At(step, o.Steps, o.Lr, o.Lr * 0.1, o.Warmup));
-            Remember(recent, loss.item<float>());
-            if ((step + 1) % 50 == 0) log?.Invoke($"step {step + 1}/{o.Steps} loss {recent.Average():F4}");
-        }
+            return (nn.functional.cross_entropy(sim, target) + nn.functional.cross_entropy(sim.t(), target)) / 2;
+        });
         model.eval();
         double mrr;
         using (no_grad())
@@ -319,7 +302,7 @@ public static class FineTuner
         AtomicFile.WriteText(Path.Combine(outDir, "pooling.json"), """{"pooling": "mean over non-padding positions of the last layer", "normalize": "l2"}""" + "\n");
         return new FineTuneResult
         {
-            Task = o.Task, TrainExamples = train.Count, TestExamples = test.Count, FinalLoss = recent.Average(), Mrr = mrr, Pool = pool, Pools = test.Count / pool, Wall = sw.Elapsed,
+            Task = o.Task, TrainExamples = train.Count, TestExamples = test.Count, FinalLoss = finalLoss, Mrr = mrr, Pool = pool, Pools = test.Count / pool, Wall = sw.Elapsed,
         };
     }
 
@@ -347,14 +330,34 @@ public static class FineTuner
         return sum / (pools * pool);
     }
 
+    delegate Tensor BatchLoss(ref SplitMix64 rng);
+
+    /// <summary>The optimiser loop both tasks share: warm-up + cosine to lr/10, clip 1; returns the mean loss of the last 20 steps.</summary>
+    static double Optimise(FineTuneOptions o, ScalarType? products, AdamW opt, Action<string>? log, ref SplitMix64 rng, BatchLoss lossOf)
+    {
+        var recent = new Queue<double>();
+        for (int step = 0; step < o.Steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            using var mixed = Nn.Precision.Use(products);
+            opt.ZeroGrad();
+            var loss = lossOf(ref rng);
+            loss.backward();
+            opt.ClipGradNorm(1.0);
+            opt.Update(LrSchedule.At(step, o.Steps, o.Lr, o.Lr * 0.1, o.Warmup));
+            recent.Enqueue(loss.item<float>());
+            if (recent.Count > 20) recent.Dequeue();
+            if ((step + 1) % 50 == 0) log?.Invoke($"step {step + 1}/{o.Steps} loss {recent.Average():F4}");
+        }
+        return recent.Average();
+    }
+
     static List<int> SampleDistinct(int n, int k, ref SplitMix64 rng)
     {
         var set = new HashSet<int>();
         while (set.Count < k) set.Add(rng.NextInt(n));
         return set.ToList();
     }
-
-    static void Remember(Queue<double> q, double x) { q.Enqueue(x); if (q.Count > 20) q.Dequeue(); }
 
     /// <summary>reference.safetensors of the saved folder as it loads (its head included), so <c>sharplens verify</c> holds for it.</summary>
     static void WriteReference(string outDir, int[] ids)

@@ -70,19 +70,12 @@ public static class TypeInferenceData
         return parts.Where(p => p.Length > 0).ToList();
     }
 
-    /// <summary>The kind of a literal right-hand side, or null when it is not a literal.</summary>
-    public static string? LiteralType(SyntaxNode rhs) => rhs.Type switch
+    /// <summary>The type of a literal right-hand side (<see cref="FineTuneData.KindOf"/>, with bytes told from str), or null when it is not a literal.</summary>
+    public static string? LiteralType(SyntaxNode rhs) => FineTuneData.KindOf(rhs) switch
     {
-        "integer" => "int",
-        "float" => "float",
-        "string" or "concatenated_string" => rhs.Text.TakeWhile(char.IsLetter).Any(c => c is 'b' or 'B') ? "bytes" : "str",
-        "true" or "false" => "bool",
-        "none" => "None",
-        "list" or "list_comprehension" => "list",
-        "dictionary" or "dictionary_comprehension" => "dict",
-        "tuple" or "expression_list" => "tuple",
-        "set" or "set_comprehension" => "set",
-        _ => null,
+        "call" or "other" => null,
+        "str" when rhs.Text.TakeWhile(char.IsLetter).Any(c => c is 'b' or 'B') => "bytes",
+        var kind => kind,
     };
 
     /// <summary>Removes every annotation of <paramref name="code"/> and lists the labelled identifiers (spans in the stripped text).</summary>
