@@ -9,7 +9,10 @@
 # Every knob is an environment variable (defaults below). The three pretraining runs share the corpus (one functions
 # corpus, one token cache), the tokenizer, the seed (so the same data order and masks), seq-len, batch, token budget,
 # optimiser and schedule; `sharplens ssm-sizes` picks the MLP widths so that the parameter counts agree within 5 %.
-# Wall time: not measured at the study's sizes yet (see docs/ssm-interpret-training.md for the tiny-budget measurement).
+# Wall time (docs/ssm-interpret-training.md): NOT measured at full budget. A tiny-budget measurement (4 steps at the
+# defaults, --threads 1, niced, 400-token vocabulary, shared 2-core machine under load) scaled to TOKENS=20,000,000 gives
+# per pretraining ≈ 6.5-7 h (codessm, 810-860 tok/s), ≈ 7.5-8 h (rocoder, 690-740 tok/s), ≈ 5.5-7.5 h (codessm-hf);
+# per fine-tuning with FT_STEPS=1000 ≈ 1.5 h (type inference, 5-6 s/step) and ≈ 2.5 h (code search, 8-9 s/step).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,7 +35,7 @@ FUNCTIONS="$WORK/functions"; TOK="$WORK/tokenizer"; CACHE="$WORK/token_cache"
 mkdir -p "$OUT" "$WORK"
 say() { echo "[$(date -u +%H:%M:%S)] $*"; }
 
-# 1. the functions corpus
+# 1. the functions corpus (seconds)
 if [ ! -f "$FUNCTIONS/manifest.json" ]; then
   say "data functions → $FUNCTIONS"
   args=(); for s in $SOURCES; do args+=(--source "$s"); done
