@@ -83,7 +83,7 @@ public sealed record CorpusSpec
         {
             if (string.IsNullOrEmpty(s.Root)) throw new InvalidDataException($"corpus manifest {path}: sources[{i}] has no \"path\"");
             if (!(s.Weight > 0) || !double.IsFinite(s.Weight)) throw new InvalidDataException($"corpus manifest {path}: sources[{i}] weight must be > 0, found {s.Weight}");
-            return s with { Root = Path.IsPathRooted(s.Root) ? s.Root : Path.Combine(baseDir, s.Root), Glob = s.IsJsonl ? JsonlGlob : string.IsNullOrEmpty(s.Glob) ? "*.py" : s.Glob };
+            return s with { Root = Path.IsPathRooted(s.Root) ? s.Root : Path.Combine(baseDir, s.Root), Glob = s.IsJsonl ? CorpusSource.JsonlGlob : string.IsNullOrEmpty(s.Glob) ? "*.py" : s.Glob };
         }).ToList();
         ValidateHoldOut(spec.HoldOut, path);
         return spec with { Sources = sources };
