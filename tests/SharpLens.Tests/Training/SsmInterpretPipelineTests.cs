@@ -169,6 +169,9 @@ public sealed class SsmInterpretPipelineTests : IDisposable
         Assert.Equal(["train.jsonl:3"], cache.Manifest.Duplicates.Select(Path.GetFileName));
         int[] expected = [.. run.Tokenizer.Encode(units[0].Code), run.Tokenizer.Separator, .. run.Tokenizer.Encode(units[1].Code), run.Tokenizer.Separator];
         Assert.Equal(expected, cache.Tokens);
+        File.WriteAllText(dir.File("corpus.json"), """{"sources": [{"path": "train.jsonl"}]}""");                    // the same through a corpus manifest
+        var spec = CorpusSpec.Load(dir.File("corpus.json"));
+        Assert.Equal((path, CorpusSource.JsonlGlob), (spec.Sources[0].Root, spec.Sources[0].Glob));
     }
 
     [Fact]
