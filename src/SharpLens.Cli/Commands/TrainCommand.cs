@@ -50,13 +50,15 @@ internal static class TrainCommand
         var threads = new Option<string>("--threads") { Description = "Torch threads: N or auto (the CPUs available to the process); resume bit-exactly with the same number", DefaultValueFactory = _ => "auto" };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (refused if it belongs to another run)" };
         var evalParens = new Option<int>("--eval-parens") { Description = "After a clm run, greedy accuracy on N closing-paren prompts per depth 1–4 (0 = skip)", DefaultValueFactory = _ => 200 };
+        var exportDtype = new Option<string>("--export-dtype") { Description = "Storage of the exported weights: float32 | bfloat16 (rounded before the verify reference is computed)", DefaultValueFactory = _ => "float32" };
+        exportDtype.AcceptOnlyFromAmong("float32", "bfloat16");
         var exportOnly = new Option<bool>("--export-only") { Description = "With --resume: write the HF folder from the checkpoint (e.g. of a stopped run) without training further" };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from this HF folder's weights (same arch and sizes): continued pretraining, fresh optimiser and schedule" };
         var evalMlm = new Option<string[]>("--eval-mlm") { Description = "After an mlm run, masked-token accuracy on these functions files (valid.jsonl, test.jsonl of `data functions`) → OUT/mlm_eval.json (repeatable)" };
         var evalMlmMax = new Option<int>("--eval-mlm-max") { Description = "Functions per --eval-mlm file (the first N)", DefaultValueFactory = _ => 2000 };
         var evalOnly = new Option<bool>("--eval-only") { Description = "Only run the closing-paren evaluation on the model already saved in --out" };
         foreach (var o in new Option[] { arch, objective, corpus, glob, holdout, precision, procedural, proceduralSchedule, snapshotEvery, convKernel, convMerge, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
-                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly, initFrom, evalMlm, evalMlmMax })
+                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly, exportDtype, initFrom, evalMlm, evalMlmMax })
             cmd.Options.Add(o);
 
         cmd.SetAction(parse =>
@@ -77,7 +79,7 @@ internal static class TrainCommand
                     Tokens = parse.GetValue(tokens), Steps = parse.GetValue(steps), Lr = parse.GetValue(lr), Warmup = parse.GetValue(warmup),
                     MinLr = parse.GetValue(minLr), WeightDecay = parse.GetValue(wd), Clip = parse.GetValue(clip), Seed = parse.GetValue(seed),
                     CheckpointEvery = parse.GetValue(every), Threads = ParseThreads(parse.GetValue(threads)!), InitFrom = parse.GetValue(initFrom),
-                    Precision = ParsePrecision(parse.GetValue(precision)!), Procedural = ProceduralMix.ParseList(parse.GetValue(procedural)), ProceduralSchedule = ProceduralMix.ParseSchedule(parse.GetValue(proceduralSchedule)),
+                    Precision = ParsePrecision(parse.GetValue(precision)!), Procedural = ProceduralMix.ParseList(parse.GetValue(procedural)), ProceduralSchedule = ProceduralMix.ParseSchedule(parse.GetValue(proceduralSchedule)), ExportBf16 = parse.GetValue(exportDtype) == "bfloat16",
                     SnapshotEvery = parse.GetValue(snapshotEvery), ConvKernel = parse.GetValue(convKernel), ConvMerge = parse.GetValue(convMerge)!,
                 };
                 options.Validate();

@@ -151,6 +151,14 @@ public sealed class DataStream
         return new Batch(ids, labels, batch, seqLen);
     }
 
+    /// <summary>How many of step <paramref name="step"/>'s sequences are procedural.</summary>
+    public int ProceduralSequencesIn(long step)
+    {
+        if (generator is null) return 0;
+        if (!spread) return step < ProceduralSteps ? batch : 0;
+        return (int)(ProceduralBefore((step + 1) * batch) - ProceduralBefore(step * batch));
+    }
+
     /// <summary>Spread schedule: how many of global sequences 0 … n−1 are procedural.</summary>
     long ProceduralBefore(long n) => (long)Math.Floor(n * proceduralTotal);
 

@@ -159,6 +159,24 @@ public sealed class TokenCache
         return new TokenCache(manifest, tokens);
     }
 
+    /// <summary>Opens an existing cache as it is (no corpus needed), checking it belongs to <paramref name="tokenizer"/>.</summary>
+    public static TokenCache Open(string cacheDir, TrainTokenizer tokenizer)
+    {
+        var manifestPath = Path.Combine(cacheDir, "manifest.json");
+        var tokensPath = Path.Combine(cacheDir, "tokens.i32");
+        if (!File.Exists(manifestPath) || !File.Exists(tokensPath))
+            throw new FileNotFoundException($"expected a token cache (manifest.json and tokens.i32) in {cacheDir}, found none");
+        TokenCacheManifest? m;
+        try { m = JsonSerializer.Deserialize<TokenCacheManifest>(File.ReadAllText(manifestPath)); }
+        catch (JsonException e) { throw new InvalidDataException($"{manifestPath}: expected a token cache manifest, found invalid JSON ({e.Message})"); }
+        if (m is null || m.Format != 2) throw new InvalidDataException($"{manifestPath}: expected a token cache manifest of format 2, found {m?.Format.ToString() ?? "null"}");
+        if (m.TokenizerHash != tokenizer.Hash)
+            throw new InvalidDataException($"the token cache in {cacheDir} was built with another tokenizer (hash {m.TokenizerHash[..Math.Min(12, m.TokenizerHash.Length)]}…, this one {tokenizer.Hash[..Math.Min(12, tokenizer.Hash.Length)]}…)");
+        long length = new FileInfo(tokensPath).Length;
+        if (length != m.Tokens * 4) throw new InvalidDataException($"{tokensPath}: expected {m.Tokens * 4} bytes ({m.Tokens} tokens), found {length}");
+        return new TokenCache(m, ReadTokens(tokensPath, m.Tokens));
+    }
+
     static int[] ReadTokens(string path, long count)
     {
         var bytes = File.ReadAllBytes(path);

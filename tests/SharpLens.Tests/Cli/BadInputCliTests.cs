@@ -19,6 +19,8 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["probe-pairs-bad-task"] = (["data", "probe-pairs", "--task", "nonsense", "--source", "{D}", "--out", "{O}"], "nonsense"),
         ["probe-missing-options"] = (["probe", "--model", "{D}/x"], "--pairs"),
         ["train-no-corpus"] = (["train", "--tokenizer", "{D}/tok-ok", "--out", "{O}"], "--corpus"),
+        ["template-check-not-a-run"] = (["data", "template-check", "--run", "{D}/tok-ok", "--out", "{O}"], "expected a training run folder with run.json"),
+        ["procedural-schedule"] = (["train", "--corpus", "{D}/corpus-empty-files", "--tokenizer", "{D}/tok-ok", "--out", "{O}", "--steps", "2", "--procedural", "calls:0.1", "--procedural-schedule", "later"], "--procedural-schedule must be front or spread, found 'later'"),
         ["tokenizer-no-subcommand"] = (["tokenizer"], "Required command"),
         ["tokenizer-vocab-not-int"] = (["tokenizer", "train", "--corpus", "{D}", "--vocab", "12x", "--out", "{O}"], "12x"),
         ["ssm-kernels-no-model"] = (["ssm-kernels", "--out", "{O}"], "model-dir"),
