@@ -27,7 +27,7 @@ LAYERS="${LAYERS:-12}"; D_MODEL="${D_MODEL:-256}"; HEADS="${HEADS:-4}"; D_STATE=
 CONV_KERNEL="${CONV_KERNEL:-4}"; CONV_MERGE="${CONV_MERGE:-sum}"
 SEQ_LEN="${SEQ_LEN:-256}"; BATCH="${BATCH:-16}"; LR="${LR:-1e-3}"; MIN_LR="${MIN_LR:-1e-4}"; WARMUP="${WARMUP:-500}"
 SEED="${SEED:-1234}"; THREADS="${THREADS:-auto}"; PRECISION="${PRECISION:-auto}"; CHECKPOINT_EVERY="${CHECKPOINT_EVERY:-200}"
-EVAL_MLM_MAX="${EVAL_MLM_MAX:-2000}"
+EVAL_MLM_MAX="${EVAL_MLM_MAX:-2000}"; EXPORT_DTYPE="${EXPORT_DTYPE:-bfloat16}"   # weights stored as bf16: half the size
 FT_STEPS="${FT_STEPS:-1000}"; FT_BATCH="${FT_BATCH:-16}"; FT_SEQ_LEN="${FT_SEQ_LEN:-$SEQ_LEN}"; FT_LR="${FT_LR:-2e-4}"; FT_SEED="${FT_SEED:-1}"
 TYPES="${TYPES:-16}"; EVAL_PAIRS="${EVAL_PAIRS:-1000}"; POOL="${POOL:-1000}"
 
@@ -55,7 +55,7 @@ pretrain() {  # ROLE ARCH D_MLP [extra train options]
     --layers "$LAYERS" --d-model "$D_MODEL" --heads "$HEADS" --d-mlp "$dmlp" --d-state "$D_STATE" --seq-len "$SEQ_LEN" --batch "$BATCH" \
     --tokens "$TOKENS" --lr "$LR" --min-lr "$MIN_LR" --warmup "$WARMUP" --seed "$SEED" --threads "$THREADS" --precision "$PRECISION" \
     --checkpoint-every "$CHECKPOINT_EVERY" --eval-mlm "$FUNCTIONS/valid.jsonl" --eval-mlm "$FUNCTIONS/test.jsonl" --eval-mlm-max "$EVAL_MLM_MAX" \
-    "${extra[@]}" "$@"
+    --export-dtype "$EXPORT_DTYPE" "${extra[@]}" "$@"
   # the committed folder: the run's files without checkpoint/ (optimiser state) and snapshots
   rm -rf "$dst.tmp" && mkdir -p "$dst.tmp"
   for f in "$run"/*; do if [ -f "$f" ]; then cp "$f" "$dst.tmp/"; fi; done
@@ -81,7 +81,7 @@ finetune() {  # ROLE TASK VARIANT [extra finetune options]
   say "finetune $role on $task → $dst"
   local threads=(); if [ "$THREADS" != auto ]; then threads=(--threads "$THREADS"); fi
   $SHARPLENS finetune --task "$task" --role "$role" --model "$OUT/$role" --data "$FUNCTIONS" --out "$dst" --steps "$FT_STEPS" \
-    --batch "$FT_BATCH" --seq-len "$FT_SEQ_LEN" --lr "$FT_LR" --seed "$FT_SEED" --precision "$PRECISION" "${threads[@]}" "$@"
+    --batch "$FT_BATCH" --seq-len "$FT_SEQ_LEN" --lr "$FT_LR" --seed "$FT_SEED" --precision "$PRECISION" --export-dtype "$EXPORT_DTYPE" "${threads[@]}" "$@"
 }
 for role in codessm rocoder codessm-hf; do
   finetune "$role" type-inference typeinf --types "$TYPES"

@@ -29,8 +29,10 @@ internal static class FinetuneCommand
         var types = new Option<int>("--types") { Description = "type-inference: the K most frequent normalised training types get labels (rarer ones none)", DefaultValueFactory = _ => 16 };
         var evalPairs = new Option<int>("--eval-pairs") { Description = "code-search: held-out pairs scored (refused when test.jsonl has fewer)", DefaultValueFactory = _ => 1000 };
         var pool = new Option<int>("--pool") { Description = "code-search: candidates per pool (the true function + pool−1 distractors)", DefaultValueFactory = _ => 1000 };
+        var exportDtype = new Option<string>("--export-dtype") { Description = "Storage of the saved weights: float32 | bfloat16 (the reference is computed from the folder as it loads)", DefaultValueFactory = _ => "float32" };
+        exportDtype.AcceptOnlyFromAmong("float32", "bfloat16");
         var role = new Option<string?>("--role") { Description = "Check the pretrained model fits this ssm-study role first: codessm | rocoder | codessm-hf" };
-        foreach (var o in new Option[] { task, model, corpus, data, glob, outDir, steps, batch, seqLen, lr, seed, threads, precision, types, evalPairs, pool, role }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { task, model, corpus, data, glob, outDir, steps, batch, seqLen, lr, seed, threads, precision, types, evalPairs, pool, role, exportDtype }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var t = parse.GetValue(task) switch
@@ -63,7 +65,7 @@ internal static class FinetuneCommand
             {
                 Task = t, Steps = parse.GetValue(steps), Batch = parse.GetValue(batch), SeqLen = parse.GetValue(seqLen), Lr = parse.GetValue(lr),
                 Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), Precision = mixed, Glob = parse.GetValue(glob)!, Types = parse.GetValue(types),
-                EvalPairs = parse.GetValue(evalPairs), Pool = parse.GetValue(pool),
+                EvalPairs = parse.GetValue(evalPairs), Pool = parse.GetValue(pool), ExportBf16 = parse.GetValue(exportDtype) == "bfloat16",
             };
             var res = CliCommon.WriteFolder(output, dir =>
             {

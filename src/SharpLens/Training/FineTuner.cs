@@ -38,6 +38,8 @@ public sealed record FineTuneOptions
     public int EvalPairs { get; init; } = 1000;
     /// <summary>code-search: pool size (the query's function + pool − 1 distractors).</summary>
     public int Pool { get; init; } = 1000;
+    /// <summary>Store the saved weights as bf16 (half the size): they are rounded before scoring, so scores and reference describe the saved folder.</summary>
+    public bool ExportBf16 { get; init; }
 }
 
 /// <summary>Held-out scores of a fine-tuning run.</summary>
@@ -229,6 +231,7 @@ public static class FineTuner
             return nn.functional.cross_entropy(logits.reshape(-1, labels.Length), Labels(batch, h.shape[1]).reshape(-1), ignore_index: DataStream.IgnoreIndex);
         });
         model.eval();
+        if (o.ExportBf16) HfExport.RoundToBf16(model.parameters().Concat(head.parameters()));   // score what is saved
         var gold = new List<int>();
         var predicted = new List<int>();
         using (no_grad())
@@ -248,7 +251,7 @@ public static class FineTuner
         for (int i = 0; i < labels.Length; i++) { id2[i.ToString()] = labels[i]; l2i[labels[i]] = i; }
         cfg["id2label"] = id2; cfg["label2id"] = l2i;
         Save(outDir, cfg, tok, model.named_parameters().Where(p => p.name.StartsWith(prefix, StringComparison.Ordinal)).Select(p => (p.name, (Tensor)p.parameter))
-            .Concat(head.named_parameters().Select(p => ("classifier." + p.name, (Tensor)p.parameter))));
+            .Concat(head.named_parameters().Select(p => ("classifier." + p.name, (Tensor)p.parameter))), o.ExportBf16);
         WriteReference(outDir, test[0].Ids);
         return new FineTuneResult
         {
@@ -287,6 +290,7 @@ public static class FineTuner
             return (nn.functional.cross_entropy(sim, target) + nn.functional.cross_entropy(sim.t(), target)) / 2;
         });
         model.eval();
+        if (o.ExportBf16) HfExport.RoundToBf16(model);                                           // score what is saved
         double mrr;
         using (no_grad())
         {
@@ -297,7 +301,7 @@ public static class FineTuner
         }
         cfg["architectures"] = new JsonArray($"{baseName}Model");
         Save(outDir, cfg, tok, model.named_parameters().Where(p => p.name.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(p => (model.Info.ModelType == "roformer" ? p.name[prefix.Length..] : p.name, (Tensor)p.parameter)));
+            .Select(p => (model.Info.ModelType == "roformer" ? p.name[prefix.Length..] : p.name, (Tensor)p.parameter)), o.ExportBf16);
         WriteReference(outDir, test[0].Body);
         AtomicFile.WriteText(Path.Combine(outDir, "pooling.json"), """{"pooling": "mean over non-padding positions of the last layer", "normalize": "l2"}""" + "\n");
         return new FineTuneResult
@@ -366,11 +370,12 @@ public static class FineTuner
         HfExport.WriteReference(Path.Combine(outDir, "reference.safetensors"), saved, ids.Take(64).Select(i => (long)i).ToArray());
     }
 
-    static void Save(string outDir, JsonObject cfg, TrainTokenizer tok, IEnumerable<(string, Tensor)> tensors)
+    static void Save(string outDir, JsonObject cfg, TrainTokenizer tok, IEnumerable<(string, Tensor)> tensors, bool bf16)
     {
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteText(Path.Combine(outDir, "config.json"), cfg.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        SafeTensorsWriter.Write(Path.Combine(outDir, "model.safetensors"), tensors);
+        using (var scope = NewDisposeScope())
+            SafeTensorsWriter.Write(Path.Combine(outDir, "model.safetensors"), tensors.Select(t => (t.Item1, bf16 ? t.Item2.detach().to(ScalarType.BFloat16) : t.Item2)));
         if (tok.Directory is string dir)
             foreach (var name in TrainTokenizer.FileNames)
                 if (File.Exists(Path.Combine(dir, name))) File.Copy(Path.Combine(dir, name), Path.Combine(outDir, name), overwrite: true);

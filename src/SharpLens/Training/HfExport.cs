@@ -42,11 +42,14 @@ public static class HfExport
     }
 
     /// <summary>Rounds every parameter to the nearest bf16 value in place (kept in its dtype), so a bf16 export loses nothing more.</summary>
-    public static void RoundToBf16(HookedModel model)
+    public static void RoundToBf16(HookedModel model) => RoundToBf16(model.parameters());
+
+    /// <summary>Rounds these parameters to the nearest bf16 value in place (kept in their dtype).</summary>
+    public static void RoundToBf16(IEnumerable<Tensor> parameters)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        foreach (var p in model.parameters()) p.copy_(p.to(ScalarType.BFloat16).to(p.dtype));
+        foreach (var p in parameters) p.copy_(p.to(ScalarType.BFloat16).to(p.dtype));
     }
 
     /// <summary>The hooks stored in reference.safetensors: the embedding, the first and last residual stream, the final norm.</summary>

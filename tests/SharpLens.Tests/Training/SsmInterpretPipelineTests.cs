@@ -220,6 +220,11 @@ public sealed class SsmInterpretPipelineTests : IDisposable
         var typeinf = Path.Combine(outDir, "codessm-hf-typeinf");
         Assert.Equal(0, Support.Cli.Run("verify", typeinf, Path.Combine(typeinf, "reference.safetensors")).Code);
         Assert.False(Directory.Exists(Path.Combine(outDir, "codessm", "checkpoint")));                           // optimiser state stays in WORK
+        foreach (var folder in new[] { "rocoder", "rocoder-typeinf", "codessm-hf-search" })                     // EXPORT_DTYPE defaults to bfloat16
+        {
+            using var weights = SharpLens.Loading.SafeTensorsFile.Open(Path.Combine(outDir, folder, "model.safetensors"));
+            Assert.All(weights.Entries.Values, e => Assert.Equal("BF16", e.DType));
+        }
 
         var again = Bash(script, env);                                                                          // resumable: everything is skipped
         Assert.True(again.Code == 0, again.Output);
