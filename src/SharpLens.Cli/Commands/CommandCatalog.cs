@@ -24,5 +24,6 @@ internal static class CommandCatalog
         yield return PatchCommand.Create();
         yield return SsmStudyCommand.Create();
         yield return SsmSizesCommand.Create();
+        yield return InfoCommand.Create();
     }
 }

@@ -149,6 +149,7 @@ public static class Trainer
         $"precision {o.ResolvedPrecision.ToString().ToLowerInvariant()}" +
         (o.Precision is null ? $" (auto: the CPU {(Nn.Precision.CpuHasNativeBf16 ? "has" : "lacks")} native bf16 products)" : "") +
         $"; {o.ResolvedThreads} torch thread{(o.ResolvedThreads == 1 ? "" : "s")}" + (o.Threads is null ? $" (auto: {TrainOptions.AutoThreads} CPUs available)" : "") +
+        ((Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "").Contains("tcmalloc", StringComparison.Ordinal) ? "; allocator tcmalloc" : "; allocator system malloc") +
         (data.ProceduralSteps > 0 ? $"; procedural warm-up {ProceduralMix.Format(o.Procedural)}: steps 0–{data.ProceduralSteps - 1}, corpus after" : "") +
         (o.Procedural.Count > 0 && o.ProceduralSchedule == ProceduralSchedule.Spread ? $"; procedural {ProceduralMix.Format(o.Procedural)} spread evenly through the run" : "");
 
