@@ -25,10 +25,10 @@ internal static class ParensShards
     /// </summary>
     public static OpenRun Open(ParensCommand.StudyInputs inputs, int shards, string option)
     {
-        var tok = ParensCommand.LoadTokenizer(inputs.TokenizerDir);
         var model = CliCommon.LoadModel(inputs.ModelDir, inputs.DType);
         try
         {
+            var tok = ParensCommand.LoadTokenizer(inputs.TokenizerDir);
             ParensCommand.CheckVocabulary(tok, model, inputs.TokenizerDir);
             var (prompts, closed) = ParensCommand.Prepare(tok, inputs.Options);
             var plan = new ParensPlan(prompts, closed, inputs.Options);

@@ -133,6 +133,10 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["parens-bad-stage"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--shard", "0/2", "--stage", "reduce"], "--stage must be measure or ablate, found 'reduce'"),
         ["merge-missing-run"] = (["merge", "{D}/nowhere"], "run folder not found"),
         ["merge-not-a-run"] = (["merge", "{D}"], "expected manifest.json (written by the first `sharplens parens --shard I/N"),
+        ["slurm-no-study"] = (["slurm"], "Required command"),
+        ["slurm-array-zero"] = (["slurm", "parens", "--model", "{D}/x", "--out", "{O}", "--array", "0"], "--array must be in [1, 100000], found 0"),
+        ["slurm-wait-without-submit"] = (["slurm", "parens", "--model", "{D}/x", "--out", "{O}", "--array", "2", "--wait"], "--wait follows submitted jobs; it needs --submit"),
+        ["slurm-missing-model"] = (["slurm", "parens", "--model", "{D}/nowhere", "--out", "{O}", "--array", "2"], "model folder not found"),
         ["merge-bad-step"] = (["merge", "{D}", "--step", "all"], "--step must be means or report, found 'all'"),
         ["parens-dynamics-no-checkpoints"] = (["parens-dynamics", "--checkpoints", "--out", "{O}"], "expected at least one checkpoint folder, found an empty list"),
         ["parens-dynamics-missing-folder"] = (["parens-dynamics", "--checkpoints", "{D}/nowhere", "--out", "{O}"], "checkpoint folder not found"),
@@ -175,7 +179,7 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
     public static TheoryData<string> ModelNames() => new(ModelCases.Keys);
 
     /// <summary>The commands this table was written for; commands added since are covered by ErrorPathTests until they get rows.</summary>
-    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens", "parens-dynamics", "merge"];
+    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens", "parens-dynamics", "merge", "slurm"];
 
     [Fact]
     public void The_table_has_at_least_60_cases_across_the_commands()

@@ -10,11 +10,11 @@ public class ParensShardTests
 {
     // --batch 1: 16 main-pass batches, 3 ablation batches of 4 (so shard 0 of 4 gets no ablation batch and the means
     // are summed across shards), 16 (target, mode) ablations on the 2-layer, 2-head model.
-    static readonly string[] Study = ["--n", "4", "--ablation-n", "3", "--batch", "1"];
+    internal static readonly string[] Study = ["--n", "4", "--ablation-n", "3", "--batch", "1"];
 
     static (int Code, string Stderr) Cli(params string[] args) => Support.Cli.Run(args);
 
-    static string TinyModel(TempDir tmp)
+    internal static string TinyModel(TempDir tmp)
     {
         var modelDir = Path.Combine(tmp.Path, "model");
         var config = ParensTestModels.Config(vocab: 32016, d: 16, layers: 2, heads: 2, dHead: 8, mlp: 32);
