@@ -24,6 +24,9 @@ internal static class MergeCommand
             var stepName = r.GetValue(step)!;
             if (stepName is not ("means" or "report")) throw new UsageException($"--step must be means or report, found '{stepName}'");
             var outDir = Path.GetFullPath(CliCommon.OutputFolder(r.GetValue(output) ?? runDir, "--out"));
+            if (!Directory.Exists(runDir)) throw new DirectoryNotFoundException($"run folder not found: {runDir}");
+            if (ShardedRun.StudyOf(runDir) == "probe")
+                return stepName == "report" ? ProbeSharding.Merge(runDir, outDir) : throw new UsageException($"--step {stepName}: a probe run has no reduction step; merge it with --step report");
             var manifest = ReadRun(runDir);
             if (stepName == "means") return Means(runDir, manifest);
             Require(runDir, manifest, ParensRun.Measure);
@@ -39,10 +42,8 @@ internal static class MergeCommand
     /// <summary>RUN/manifest.json of a parens run, or an error saying what the folder lacks.</summary>
     internal static ParensRunManifest ReadRun(string runDir)
     {
-        if (!Directory.Exists(runDir)) throw new DirectoryNotFoundException($"run folder not found: {runDir}");
-        var path = ParensRun.ManifestPath(runDir);
-        if (!File.Exists(path)) throw new InvalidDataException($"{runDir}: expected manifest.json (written by the first `sharplens parens --shard I/N --out {runDir}`), found none");
-        var manifest = ParensRun.Read<ParensRunManifest>(path);
+        var path = ShardedRun.ManifestPath(runDir);
+        var manifest = ShardedRun.Read<ParensRunManifest>(path);
         if (manifest.Study != "parens") throw new InvalidDataException($"{path}: expected a parens run, found study '{manifest.Study}'");
         return manifest;
     }
@@ -51,11 +52,17 @@ internal static class MergeCommand
     internal static void Require(string runDir, ParensRunManifest manifest, string stage)
     {
         var (missing, mismatched) = ParensRun.Status(runDir, manifest, stage);
+        Refuse(runDir, manifest.Shards, stage, missing, mismatched, "sharplens parens … --shard I/{0} --stage " + stage + " --out {1}");
+    }
+
+    /// <summary>The error for shards of another run, or else for missing shards; <paramref name="rerun"/> formats the command (0: N, 1: RUN).</summary>
+    internal static void Refuse(string runDir, int shards, string stage, IReadOnlyList<int> missing, IReadOnlyList<string> mismatched, string rerun)
+    {
         if (mismatched.Count > 0)
             throw new InvalidDataException($"{runDir}: shards of another run (this run vs the shard's): {string.Join(" | ", mismatched)}; expected shards of one run (same model, tokenizer, options, seed and code version)");
         if (missing.Count > 0)
-            throw new InvalidDataException($"{runDir}: expected {manifest.Shards} {stage} shards, missing {string.Join(", ", missing.Select(i => $"{i}/{manifest.Shards}"))}; " +
-                $"run them (`sharplens parens … --shard I/{manifest.Shards} --stage {stage} --out {runDir}`) or resubmit (`sharplens slurm parens … --submit` resubmits only missing shards)");
+            throw new InvalidDataException($"{runDir}: expected {shards} {stage} shards, missing {string.Join(", ", missing.Select(i => $"{i}/{shards}"))}; " +
+                $"run them (`{string.Format(System.Globalization.CultureInfo.InvariantCulture, rerun, shards, runDir)}`) or resubmit (`sharplens slurm … --submit` resubmits only missing shards)");
     }
 
     /// <summary>The reduction step: every measure shard's per-batch parts summed in global batch order (the unsharded run's order).</summary>
@@ -66,7 +73,7 @@ internal static class MergeCommand
         int next = 0;
         for (int i = 0; i < manifest.Shards; i++)
         {
-            var dir = ParensRun.ShardDir(runDir, ParensRun.Measure, new Shard(i, manifest.Shards));
+            var dir = ShardedRun.ShardDir(runDir, ParensRun.Measure, new Shard(i, manifest.Shards));
             foreach (var (chunk, part) in ParensRun.ReadMeanParts(dir))
                 using (part)
                 {
@@ -92,13 +99,13 @@ internal static class MergeCommand
         var plan = new ParensPlan(prompts, closed, manifest.Options);
         if (ParensRunManifest.HashPrompts(plan) is var ph && ph != manifest.PromptsHash)
             throw new InvalidDataException($"{runDir}: the options now give other prompts (hash {ph}, the run has {manifest.PromptsHash}); was the dataset file or source folder changed?");
-        var measure = Enumerable.Range(0, manifest.Shards).Select(i => ParensRun.ShardDir(runDir, ParensRun.Measure, new Shard(i, manifest.Shards))).ToList();
-        var ablate = Enumerable.Range(0, manifest.Shards).Select(i => ParensRun.ShardDir(runDir, ParensRun.Ablate, new Shard(i, manifest.Shards))).ToList();
+        var measure = Enumerable.Range(0, manifest.Shards).Select(i => ShardedRun.ShardDir(runDir, ParensRun.Measure, new Shard(i, manifest.Shards))).ToList();
+        var ablate = Enumerable.Range(0, manifest.Shards).Select(i => ShardedRun.ShardDir(runDir, ParensRun.Ablate, new Shard(i, manifest.Shards))).ToList();
         var records = ParensMeasured.Concat(measure.Select(ParensRun.ReadRecords));
         var runs = ablate.SelectMany(ParensRun.ReadAblate).ToList();
         var seconds = new Dictionary<string, double>();
         foreach (var dir in measure.Concat(ablate))
-            foreach (var (stage, s) in ParensRun.Read<ParensShardManifest>(Path.Combine(dir, "manifest.json")).Seconds) ParensStudy.AddSeconds(seconds, stage, s);
+            foreach (var (stage, s) in ShardedRun.Read<ParensShardManifest>(Path.Combine(dir, "manifest.json")).Seconds) ParensStudy.AddSeconds(seconds, stage, s);
         return ParensStudy.Assemble(manifest.Model, plan, records, runs, seconds, id => tok.IdToToken(id) ?? id.ToString());
     }
 }

@@ -2,7 +2,6 @@
 using SharpLens.Analysis.Parens;
 using SharpLens.Reports;
 using SharpLens.Tokenization;
-using SharpLens.Training;
 
 namespace SharpLens.Cli.Commands;
 
@@ -49,30 +48,16 @@ internal static class ParensShards
         catch { model.Dispose(); throw; }
     }
 
-    /// <summary>Writes RUN/manifest.json, or checks that the one there is this run's.</summary>
-    public static void ClaimRun(string runDir, ParensRunManifest manifest)
-    {
-        var path = ParensRun.ManifestPath(runDir);
-        if (File.Exists(path))
-        {
-            var diffs = ParensRun.Read<ParensRunManifest>(path).Differences(manifest);
-            if (diffs.Count > 0)
-                throw new InvalidDataException($"{runDir} holds a run of other inputs ({string.Join("; ", diffs)}; listed as that run vs this one); expected the same model, tokenizer, options, seed and code version, or a new --out folder");
-            return;
-        }
-        AtomicFile.WriteText(path, ParensRun.ToJson(manifest));
-    }
-
     public static int RunShard(ParensCommand.StudyInputs inputs, Shard shard, string stage)
     {
         if (stage is not (ParensRun.Measure or ParensRun.Ablate)) throw new UsageException($"--stage must be measure or ablate, found '{stage}'");
         var runDir = Path.GetFullPath(CliCommon.OutputFolder(inputs.Out, "--out"));
         using var run = Open(inputs, shard.Count, "--shard");
-        var shardDir = ParensRun.ShardDir(runDir, stage, shard);
+        var shardDir = ShardedRun.ShardDir(runDir, stage, shard);
         var done = Path.Combine(shardDir, "manifest.json");
         if (File.Exists(done))
         {
-            var diffs = ParensRun.Read<ParensShardManifest>(done).Run.Differences(run.Manifest);
+            var diffs = ShardedRun.Read<ParensShardManifest>(done).Run.Differences(run.Manifest);
             if (diffs.Count > 0) throw new InvalidDataException($"{shardDir} was written by another run ({string.Join("; ", diffs)}); expected this run's inputs");
             Console.WriteLine($"{stage} shard {shard} of {runDir} is already done; skipped");
             return 0;
@@ -83,10 +68,10 @@ internal static class ParensShards
             var meansDir = ParensRun.MeansDir(runDir);
             if (!File.Exists(Path.Combine(meansDir, "manifest.json")))
                 throw new InvalidDataException($"{meansDir}: expected the reduced mean activations (run `sharplens merge {runDir} --step means` after every measure shard), found none");
-            var diffs = ParensRun.Read<ParensRunManifest>(Path.Combine(meansDir, "manifest.json")).Differences(run.Manifest);
+            var diffs = ShardedRun.Read<ParensRunManifest>(Path.Combine(meansDir, "manifest.json")).Differences(run.Manifest);
             if (diffs.Count > 0) throw new InvalidDataException($"{meansDir} belongs to another run ({string.Join("; ", diffs)})");
         }
-        ClaimRun(runDir, run.Manifest);
+        ShardedRun.Claim(runDir, run.Manifest, m => m.Differences(run.Manifest));
         try
         {
             var seconds = new Dictionary<string, double>();

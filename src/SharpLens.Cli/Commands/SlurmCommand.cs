@@ -41,7 +41,7 @@ internal static class SlurmCommand
             var command = r.GetValue(exe) is { } e ? e.Split(' ', StringSplitOptions.RemoveEmptyEntries) : ThisExecutable();
             using var run = ParensShards.Open(inputs, shards, "--array");
 
-            ParensShards.ClaimRun(runDir, run.Manifest);
+            ShardedRun.Claim(runDir, run.Manifest, m => m.Differences(run.Manifest));
             var slurmDir = Path.Combine(runDir, "slurm");
             AtomicFile.WriteText(Path.Combine(slurmDir, SlurmScripts.Batch), SlurmScripts.BatchScript(runDir, shards, command, SlurmScripts.StudyArgs(inputs), res));
             AtomicFile.WriteText(Path.Combine(slurmDir, SlurmScripts.Submit), SlurmScripts.SubmitScript(shards, res));

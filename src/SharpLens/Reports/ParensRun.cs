@@ -31,7 +31,7 @@ public sealed record ParensRunManifest
         var diffs = new List<string>();
         void Check(string what, object a, object b)
         {
-            string ja = JsonSerializer.Serialize(a, ParensRun.Json), jb = JsonSerializer.Serialize(b, ParensRun.Json);
+            string ja = JsonSerializer.Serialize(a, ShardedRun.Json), jb = JsonSerializer.Serialize(b, ShardedRun.Json);
             if (ja != jb) diffs.Add($"{what} {ja} vs {jb}");
         }
         Check("study", Study, other.Study);
@@ -84,33 +84,19 @@ public sealed record ParensShardManifest(ParensRunManifest Run, string Stage, in
 /// </summary>
 public static class ParensRun
 {
-    public const string Measure = "measure", Ablate = "ablate";
-    internal static readonly JsonSerializerOptions Json = ReportJson.Options;
-
-    public static string ManifestPath(string run) => Path.Combine(run, "manifest.json");
-    public static string ShardDir(string run, string stage, Shard shard) => Path.Combine(run, "shards", $"{stage}-{shard.Index:D4}-of-{shard.Count:D4}");
     public static string MeansDir(string run) => Path.Combine(run, "means");
 
-    public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Json);
-
-    /// <summary>Reads a JSON file written by this class; a malformed or empty one is an <see cref="InvalidDataException"/> naming it.</summary>
-    public static T Read<T>(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"expected {path}, found no such file");
-        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: expected a JSON object, found null"); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: malformed JSON ({e.Message})"); }
-    }
-
+    public const string Measure = "measure", Ablate = "ablate";
     /// <summary>Writes a measure shard into <paramref name="dir"/>.</summary>
     public static void WriteMeasure(string dir, ParensShardManifest manifest, ParensMeasuredShard measured)
     {
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "records.json"), ToJson(measured.Records));
+        File.WriteAllText(Path.Combine(dir, "records.json"), ShardedRun.ToJson(measured.Records));
         SafeTensorsWriter.Write(Path.Combine(dir, "means.safetensors"), measured.MeanParts.SelectMany(p => p.Part.Tensors($"{p.Chunk}|")).ToList());
-        File.WriteAllText(Path.Combine(dir, "manifest.json"), ToJson(manifest));              // last: a folder with a manifest is complete
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), ShardedRun.ToJson(manifest));              // last: a folder with a manifest is complete
     }
 
-    public static ParensMeasured ReadRecords(string shardDir) => Read<ParensMeasured>(Path.Combine(shardDir, "records.json"));
+    public static ParensMeasured ReadRecords(string shardDir) => ShardedRun.Read<ParensMeasured>(Path.Combine(shardDir, "records.json"));
 
     /// <summary>A measure shard's mean-activation parts, by global batch index.</summary>
     public static IReadOnlyList<(int Chunk, MeanActivations Part)> ReadMeanParts(string shardDir)
@@ -130,7 +116,7 @@ public static class ParensRun
     {
         Directory.CreateDirectory(dir);
         SafeTensorsWriter.Write(Path.Combine(dir, "means.safetensors"), means.Tensors().ToList());
-        File.WriteAllText(Path.Combine(dir, "manifest.json"), ToJson(manifest));
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), ShardedRun.ToJson(manifest));
     }
 
     public static MeanActivations ReadMeans(string dir)
@@ -143,28 +129,18 @@ public static class ParensRun
     public static void WriteAblate(string dir, ParensShardManifest manifest, IReadOnlyList<AblationRun> runs)
     {
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "ablation.json"), ToJson(runs));
-        File.WriteAllText(Path.Combine(dir, "manifest.json"), ToJson(manifest));
+        File.WriteAllText(Path.Combine(dir, "ablation.json"), ShardedRun.ToJson(runs));
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), ShardedRun.ToJson(manifest));
     }
 
-    public static IReadOnlyList<AblationRun> ReadAblate(string shardDir) => Read<List<AblationRun>>(Path.Combine(shardDir, "ablation.json"));
+    public static IReadOnlyList<AblationRun> ReadAblate(string shardDir) => ShardedRun.Read<List<AblationRun>>(Path.Combine(shardDir, "ablation.json"));
 
-    /// <summary>
-    /// The shards of <paramref name="stage"/> not finished in <paramref name="run"/> (no manifest) and those finished by
-    /// another run (manifest differs: "I/N: what differs").
-    /// </summary>
-    public static (IReadOnlyList<int> Missing, IReadOnlyList<string> Mismatched) Status(string run, ParensRunManifest expected, string stage)
-    {
-        var missing = new List<int>(); var mismatched = new List<string>();
-        for (int i = 0; i < expected.Shards; i++)
+    /// <summary>The shards of <paramref name="stage"/> missing from <paramref name="run"/> and those finished by another run.</summary>
+    public static (IReadOnlyList<int> Missing, IReadOnlyList<string> Mismatched) Status(string run, ParensRunManifest expected, string stage) =>
+        ShardedRun.Status(run, stage, expected.Shards, (path, index) =>
         {
-            var path = Path.Combine(ShardDir(run, stage, new Shard(i, expected.Shards)), "manifest.json");
-            if (!File.Exists(path)) { missing.Add(i); continue; }
-            var m = Read<ParensShardManifest>(path);
+            var m = ShardedRun.Read<ParensShardManifest>(path);
             var diffs = expected.Differences(m.Run);
-            if (m.Stage != stage || m.Index != i) diffs = [.. diffs, $"stage/index {m.Stage} {m.Index} vs {stage} {i}"];
-            if (diffs.Count > 0) mismatched.Add($"{stage} {i}/{expected.Shards}: {string.Join("; ", diffs)}");
-        }
-        return (missing, mismatched);
-    }
+            return m.Stage != stage || m.Index != index ? [.. diffs, $"stage/shard {m.Stage} {m.Index} vs {stage} {index}"] : diffs;
+        });
 }

@@ -132,7 +132,7 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["parens-stage-without-shard"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--stage", "ablate"], "--stage ablate needs --shard I/N"),
         ["parens-bad-stage"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--shard", "0/2", "--stage", "reduce"], "--stage must be measure or ablate, found 'reduce'"),
         ["merge-missing-run"] = (["merge", "{D}/nowhere"], "run folder not found"),
-        ["merge-not-a-run"] = (["merge", "{D}"], "expected manifest.json (written by the first `sharplens parens --shard I/N"),
+        ["merge-not-a-run"] = (["merge", "{D}"], "expected manifest.json (written by the first `sharplens parens|probe --shard I/N"),
         ["slurm-no-study"] = (["slurm"], "Required command"),
         ["slurm-array-zero"] = (["slurm", "parens", "--model", "{D}/x", "--out", "{O}", "--array", "0"], "--array must be in [1, 100000], found 0"),
         ["slurm-wait-without-submit"] = (["slurm", "parens", "--model", "{D}/x", "--out", "{O}", "--array", "2", "--wait"], "--wait follows submitted jobs; it needs --submit"),

@@ -70,7 +70,7 @@ public class ParensShardTests
         var run = Path.Combine(tmp.Path, "run");
         RunShards(model, run, "measure", [0, 1, 3]);
 
-        var done = Path.Combine(ParensRun.ShardDir(run, "measure", new(1, 4)), "records.json");
+        var done = Path.Combine(ShardedRun.ShardDir(run, "measure", new(1, 4)), "records.json");
         var written = File.GetLastWriteTimeUtc(done);
         RunShards(model, run, "measure", [1]);                                               // resubmitted: skipped
         Assert.Equal(written, File.GetLastWriteTimeUtc(done));
@@ -87,12 +87,12 @@ public class ParensShardTests
         Assert.Equal(2, code);
         Assert.Contains("holds a run of other inputs", err);
         Assert.Contains("options", err);
-        Assert.False(Directory.Exists(ParensRun.ShardDir(run, "measure", new(2, 4))));
+        Assert.False(Directory.Exists(ShardedRun.ShardDir(run, "measure", new(2, 4))));
 
         // a shard folder copied in from another run (another seed) is named by the merge
         var other = Path.Combine(tmp.Path, "other");
         RunShards(model, other, "measure", [2], 4, "--seed", "1");
-        Directory.Move(ParensRun.ShardDir(other, "measure", new(2, 4)), ParensRun.ShardDir(run, "measure", new(2, 4)));
+        Directory.Move(ShardedRun.ShardDir(other, "measure", new(2, 4)), ShardedRun.ShardDir(run, "measure", new(2, 4)));
         (code, err) = Cli("merge", run, "--step", "means");
         Assert.Equal(2, code);
         Assert.Contains("shards of another run", err);

@@ -32,7 +32,7 @@ public class ParensSlurmTests
         Assert.True(Order(submit, "submit measure", "submit means", "submit ablate", "submit merge"), "steps out of order in submit.sh");
         Assert.Equal(0, BashSyntax(Path.Combine(run, "slurm", "parens.sbatch")));
         Assert.Equal(0, BashSyntax(Path.Combine(run, "slurm", "submit.sh")));
-        Assert.True(File.Exists(ParensRun.ManifestPath(run)));
+        Assert.True(File.Exists(ShardedRun.ManifestPath(run)));
     }
 
     static bool Order(string text, params string[] parts) =>
