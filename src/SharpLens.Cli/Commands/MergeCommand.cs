@@ -25,8 +25,10 @@ internal static class MergeCommand
             if (stepName is not ("means" or "report")) throw new UsageException($"--step must be means or report, found '{stepName}'");
             var outDir = Path.GetFullPath(CliCommon.OutputFolder(r.GetValue(output) ?? runDir, "--out"));
             if (!Directory.Exists(runDir)) throw new DirectoryNotFoundException($"run folder not found: {runDir}");
-            if (ShardedRun.StudyOf(runDir) == "probe")
-                return stepName == "report" ? ProbeSharding.Merge(runDir, outDir) : throw new UsageException($"--step {stepName}: a probe run has no reduction step; merge it with --step report");
+            var study = ShardedRun.StudyOf(runDir);
+            if (study != "parens" && stepName != "report") throw new UsageException($"--step {stepName}: a {study} run has no reduction step; merge it with --step report");
+            if (study == "probe") return ProbeSharding.Merge(runDir, outDir);
+            if (study == "ssm-study") return SsmSharding.Merge(runDir, outDir);
             var manifest = ReadRun(runDir);
             if (stepName == "means") return Means(runDir, manifest);
             Require(runDir, manifest, ParensRun.Measure);
