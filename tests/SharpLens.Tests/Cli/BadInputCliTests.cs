@@ -137,6 +137,8 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["slurm-array-zero"] = (["slurm", "parens", "--model", "{D}/x", "--out", "{O}", "--array", "0"], "--array must be in [1, 100000], found 0"),
         ["slurm-wait-without-submit"] = (["slurm", "parens", "--model", "{D}/x", "--out", "{O}", "--array", "2", "--wait"], "--wait follows submitted jobs; it needs --submit"),
         ["slurm-missing-model"] = (["slurm", "parens", "--model", "{D}/nowhere", "--out", "{O}", "--array", "2"], "model folder not found"),
+        ["probe-shard-bad"] = (["probe", "--model", "{D}/x", "--pairs", "{D}/x", "--out", "{O}", "--shard", "3/2"], "--shard I/N needs 0 ≤ I < N, found I = 3 with N = 2"),
+        ["ssm-study-shard-with-source"] = (["ssm-study", "--out", "{O}", "--source", "{D}", "--shard", "0/2"], "--shard needs --pairs-dir, found --source"),
         ["merge-bad-step"] = (["merge", "{D}", "--step", "all"], "--step must be means or report, found 'all'"),
         ["parens-dynamics-no-checkpoints"] = (["parens-dynamics", "--checkpoints", "--out", "{O}"], "expected at least one checkpoint folder, found an empty list"),
         ["parens-dynamics-missing-folder"] = (["parens-dynamics", "--checkpoints", "{D}/nowhere", "--out", "{O}"], "checkpoint folder not found"),
