@@ -118,9 +118,37 @@ for _ in $(seq 600); do [ -z "$(squeue -h -o %i)" ] && break; sleep 0.5; done
 [ ! -e "$WORK/run2/report.html" ] || { echo "FAIL: the merge ran although a shard was cancelled"; exit 1; }
 echo "left: $(ls "$WORK/run2/shards" | tr '\n' ' ')"
 "$S" slurm parens "${STUDY[@]}" --out "$WORK/run2" --array 4 --submit --wait --poll 1 | tee "$WORK/run2b.log"
-grep -q "^submitting: measure shards 1/4, means yes, ablate shards 0/4, 1/4, 2/4, 3/4, merge$" "$WORK/run2b.log" \
+grep -q "^submitting: measure shards 1/4, means, ablate shards 0/4, 1/4, 2/4, 3/4, merge$" "$WORK/run2b.log" \
   || { echo "FAIL: the resubmission did not resubmit exactly the missing shards"; exit 1; }
 same "$WORK/ref" "$WORK/run2"
+
+echo "== probe: 2 shards on Slurm and the merge vs an unsharded probe"
+mkdir "$WORK/py"
+cat > "$WORK/py/m.py" <<'EOF'
+def add(a, b=1):
+    x = a + b
+    if x > 2:
+        return x
+    return add(x, b)
+
+def scale(values, factor):
+    out = []
+    for v in values:
+        out.append(v * factor)
+    return out
+
+class Box:
+    def area(self, w, h):
+        s = w * h
+        return s
+EOF
+"$S" data probe-pairs --task sibling --source "$WORK/py" --out "$WORK/pairs.jsonl" --per-label 30 --seed 1 >/dev/null
+PROBE=(--model "$MODEL" --pairs "$WORK/pairs.jsonl" --probe both --mode kmeans --clusters-per-label 4)
+"$S" probe "${PROBE[@]}" --out "$WORK/probe-ref" >/dev/null 2>&1
+"$S" slurm probe --out "$WORK/probe" --array 2 --submit --wait --poll 1 -- "${PROBE[@]}" | tee "$WORK/probe.log"
+cut -d, -f1-16 "$WORK/probe-ref/probe.csv" > "$WORK/a.csv"; cut -d, -f1-16 "$WORK/probe/probe.csv" > "$WORK/b.csv"   # column 17: seconds
+cmp -s "$WORK/a.csv" "$WORK/b.csv" || { echo "FAIL: the merged probe.csv differs from the unsharded run's"; diff "$WORK/a.csv" "$WORK/b.csv" | head; exit 1; }
+echo "same as the unsharded probe run: probe.csv ($(($(wc -l <"$WORK/b.csv") - 1)) rows, timings aside)"
 
 echo "== --submit without Slurm on PATH"
 mkdir "$WORK/bin"; ln -s "$(readlink -f "$(command -v dotnet)")" "$WORK/bin/dotnet"

@@ -23,7 +23,7 @@ public class ParensSlurmTests
         foreach (var line in new[] { "#SBATCH --partition=gpu", "#SBATCH --cpus-per-task=4", "#SBATCH --mem=8G", "#SBATCH --time=01:00:00",
                      "SHARPLENS=(/opt/sharplens/sharplens)", $"RUN={run}", "SHARDS=4", $"  --model {model}", "  --n 4", "  --ablation-n 3", "  --batch 1", "  --seed 0" })
             Assert.Contains(line + "\n", batch);
-        Assert.Contains("--shard \"${SLURM_ARRAY_TASK_ID:?", batch);
+        Assert.Contains("--out \"$RUN\" --shard \"$SLURM_ARRAY_TASK_ID/$SHARDS\" --stage measure", batch);
         Assert.Contains("merge \"$RUN\" --step means", batch);
         var submit = File.ReadAllText(Path.Combine(run, "slurm", "submit.sh"));
         foreach (var line in new[] { "MEASURE_ARRAY=${MEASURE_ARRAY-0-3}", "ABLATE_ARRAY=${ABLATE_ARRAY-0-3}", "after=(--dependency=afterok:$id)", "submit merge --output=" })
