@@ -67,6 +67,32 @@ public sealed class SsmStudyCommandTests : IDisposable
     }
 
     [Fact]
+    public void Slurm_writes_a_shard_array_and_its_merge_and_bounds_the_array_by_the_probe_units()
+    {
+        // Given one 4-layer CodeSSM and 3 tasks: 12 (model, task, layer) units
+        var manifest = StudyFolders.Create(dir.Path, [("codessm", "codessm", "pretrained", null)]);
+        var run = dir.File("run");
+        string[] Slurm(int array) => ["slurm", "ssm-study", "--out", run, "--array", $"{array}", "--sharplens", "/opt/sharplens/sharplens",
+            "--", "--manifest", manifest, "--pairs-dir", dir.File("pairs"), "--kernel-length", $"{KernelLength}"];
+
+        var (code, stderr) = Support.Cli.Run(Slurm(13));
+        Assert.Equal(2, code);
+        Assert.Contains("--array: 13 shards are more than the work units: expected at most 12", stderr);
+        Assert.False(Directory.Exists(run));
+
+        (code, stderr) = Support.Cli.Run(Slurm(12));
+        Assert.True(code == 0, stderr);
+        var batch = File.ReadAllText(Path.Combine(run, "slurm", "ssm-study.sbatch"));
+        Assert.Contains("exec \"${SHARPLENS[@]}\" ssm-study \"${STUDY[@]}\" --out \"$RUN\" --shard \"$SLURM_ARRAY_TASK_ID/$SHARDS\" ;;", batch);
+        Assert.Contains($"  --manifest {manifest}\n", batch);
+        Assert.Contains($"cd {Directory.GetCurrentDirectory()}", batch);
+        var submit = File.ReadAllText(Path.Combine(run, "slurm", "submit.sh"));
+        Assert.Contains("SSM_ARRAY=${SSM_ARRAY-0-11}", submit);
+        Assert.Contains("[ -z \"$SSM_ARRAY\" ] || submit ssm --array=\"$SSM_ARRAY\"", submit);
+        Assert.True(submit.IndexOf("submit ssm ", StringComparison.Ordinal) < submit.IndexOf("submit merge", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Full_study_writes_every_file_and_its_numbers_can_be_recomputed()
     {
         var models = StudyFolders.All.Append(("mamba", "mamba", "pretrained", null)).ToList();
