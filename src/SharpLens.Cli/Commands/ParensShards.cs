@@ -54,11 +54,8 @@ internal static class ParensShards
         var runDir = Path.GetFullPath(CliCommon.OutputFolder(inputs.Out, "--out"));
         using var run = Open(inputs, shard.Count, "--shard");
         var shardDir = ShardedRun.ShardDir(runDir, stage, shard);
-        var done = Path.Combine(shardDir, "manifest.json");
-        if (File.Exists(done))
+        if (ShardedRun.IsDone<ParensShardManifest>(shardDir, m => m.Run.Differences(run.Manifest)))
         {
-            var diffs = ShardedRun.Read<ParensShardManifest>(done).Run.Differences(run.Manifest);
-            if (diffs.Count > 0) throw new InvalidDataException($"{shardDir} was written by another run ({string.Join("; ", diffs)}); expected this run's inputs");
             Console.WriteLine($"{stage} shard {shard} of {runDir} is already done; skipped");
             return 0;
         }

@@ -32,11 +32,8 @@ internal static class ProbeSharding
             Models = models, Settings = JsonSerializer.SerializeToNode(settings)!, Units = units, Shards = shard.Count,
         };
         var shardDir = ShardedRun.ShardDir(runDir, ProbeShards.Stage, shard);
-        var done = Path.Combine(shardDir, "manifest.json");
-        if (File.Exists(done))
+        if (ShardedRun.IsDone<ProbeShardManifest>(shardDir, m => m.Run.Differences(manifest)))
         {
-            var diffs = ShardedRun.Read<ProbeShardManifest>(done).Run.Differences(manifest);
-            if (diffs.Count > 0) throw new InvalidDataException($"{shardDir} was written by another run ({string.Join("; ", diffs)}); expected this run's inputs");
             Console.WriteLine($"probe shard {shard} of {runDir} is already done; skipped");
             return 0;
         }

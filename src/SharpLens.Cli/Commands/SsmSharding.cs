@@ -29,11 +29,8 @@ internal static class SsmSharding
             Settings = JsonSerializer.SerializeToNode(settings, ReportJson.Options)!, Units = units.Count, Shards = shard.Count,
         };
         var shardDir = ShardedRun.ShardDir(runDir, SsmShards.Stage, shard);
-        var done = Path.Combine(shardDir, "manifest.json");
-        if (File.Exists(done))
+        if (ShardedRun.IsDone<SsmShardManifest>(shardDir, m => m.Run.Differences(manifest)))
         {
-            var diffs = ShardedRun.Read<SsmShardManifest>(done).Run.Differences(manifest);
-            if (diffs.Count > 0) throw new InvalidDataException($"{shardDir} was written by another run ({string.Join("; ", diffs)}); expected this run's inputs");
             Console.WriteLine($"ssm-study shard {shard} of {runDir} is already done; skipped");
             return 0;
         }

@@ -126,21 +126,13 @@ public static class ParensRun
     }
 
     /// <summary>Writes an ablate shard into <paramref name="dir"/>.</summary>
-    public static void WriteAblate(string dir, ParensShardManifest manifest, IReadOnlyList<AblationRun> runs)
-    {
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "ablation.json"), ShardedRun.ToJson(runs));
-        File.WriteAllText(Path.Combine(dir, "manifest.json"), ShardedRun.ToJson(manifest));
-    }
+    public static void WriteAblate(string dir, ParensShardManifest manifest, IReadOnlyList<AblationRun> runs) =>
+        ShardedRun.WriteShard(dir, manifest, ("ablation.json", runs));
 
     public static IReadOnlyList<AblationRun> ReadAblate(string shardDir) => ShardedRun.Read<List<AblationRun>>(Path.Combine(shardDir, "ablation.json"));
 
     /// <summary>The shards of <paramref name="stage"/> missing from <paramref name="run"/> and those finished by another run.</summary>
     public static (IReadOnlyList<int> Missing, IReadOnlyList<string> Mismatched) Status(string run, ParensRunManifest expected, string stage) =>
-        ShardedRun.Status(run, stage, expected.Shards, (path, index) =>
-        {
-            var m = ShardedRun.Read<ParensShardManifest>(path);
-            var diffs = expected.Differences(m.Run);
-            return m.Stage != stage || m.Index != index ? [.. diffs, $"stage/shard {m.Stage} {m.Index} vs {stage} {index}"] : diffs;
-        });
+        ShardedRun.Status<ParensShardManifest>(run, stage, expected.Shards, (m, index) =>
+            m.Stage != stage || m.Index != index ? [.. expected.Differences(m.Run), $"stage/shard {m.Stage} {m.Index} vs {stage} {index}"] : expected.Differences(m.Run));
 }

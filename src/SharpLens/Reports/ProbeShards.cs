@@ -60,20 +60,11 @@ public static class ProbeShards
 {
     public const string Stage = "probe";
 
-    public static void Write(string dir, ProbeShardManifest manifest, IReadOnlyList<ProbeShardRun> runs)
-    {
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "runs.json"), ShardedRun.ToJson(runs));
-        File.WriteAllText(Path.Combine(dir, "manifest.json"), ShardedRun.ToJson(manifest));
-    }
+    public static void Write(string dir, ProbeShardManifest manifest, IReadOnlyList<ProbeShardRun> runs) => ShardedRun.WriteShard(dir, manifest, ("runs.json", runs));
 
     public static (IReadOnlyList<int> Missing, IReadOnlyList<string> Mismatched) Status(string run, ProbeRunManifest expected) =>
-        ShardedRun.Status(run, Stage, expected.Shards, (path, index) =>
-        {
-            var m = ShardedRun.Read<ProbeShardManifest>(path);
-            var diffs = expected.Differences(m.Run);
-            return m.Index != index ? [.. diffs, $"shard {m.Index} vs {index}"] : diffs;
-        });
+        ShardedRun.Status<ProbeShardManifest>(run, Stage, expected.Shards, (m, index) =>
+            m.Index != index ? [.. expected.Differences(m.Run), $"shard {m.Index} vs {index}"] : expected.Differences(m.Run));
 
     /// <summary>
     /// One <see cref="ProbeRun"/> per model from every shard: rows in shard order (= unit order: model, then layer), the

@@ -49,18 +49,40 @@ public static class ShardedRun
         AtomicFile.WriteText(path, ToJson(manifest));
     }
 
+    /// <summary>Writes a shard's files into <paramref name="dir"/> as JSON, its manifest last (a folder with a manifest is complete).</summary>
+    public static void WriteShard(string dir, object manifest, params (string File, object Value)[] files)
+    {
+        Directory.CreateDirectory(dir);
+        foreach (var (file, value) in files) File.WriteAllText(Path.Combine(dir, file), JsonSerializer.Serialize(value, value.GetType(), Json));
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(manifest, manifest.GetType(), Json));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="shardDir"/> holds a finished shard of this run; throws when it holds one of another run
+    /// (<paramref name="differences"/> of its manifest not empty).
+    /// </summary>
+    public static bool IsDone<TShard>(string shardDir, Func<TShard, IReadOnlyList<string>> differences)
+    {
+        var path = Path.Combine(shardDir, "manifest.json");
+        if (!File.Exists(path)) return false;
+        var diffs = differences(Read<TShard>(path));
+        if (diffs.Count > 0) throw new InvalidDataException($"{shardDir} was written by another run ({string.Join("; ", diffs)}); expected this run's inputs");
+        return true;
+    }
+
     /// <summary>
     /// The shards of <paramref name="stage"/> not finished in <paramref name="run"/> (no manifest) and those finished by
     /// another run (<paramref name="differences"/> of the shard's manifest file and index is not empty: "stage I/N: what differs").
     /// </summary>
-    public static (IReadOnlyList<int> Missing, IReadOnlyList<string> Mismatched) Status(string run, string stage, int shards, Func<string, int, IReadOnlyList<string>> differences)
+    public static (IReadOnlyList<int> Missing, IReadOnlyList<string> Mismatched) Status<TShard>(string run, string stage, int shards,
+        Func<TShard, int, IReadOnlyList<string>> differences)
     {
         var missing = new List<int>(); var mismatched = new List<string>();
         for (int i = 0; i < shards; i++)
         {
             var path = Path.Combine(ShardDir(run, stage, new Shard(i, shards)), "manifest.json");
             if (!File.Exists(path)) { missing.Add(i); continue; }
-            var diffs = differences(path, i);
+            var diffs = differences(Read<TShard>(path), i);
             if (diffs.Count > 0) mismatched.Add($"{stage} {i}/{shards}: {string.Join("; ", diffs)}");
         }
         return (missing, mismatched);

@@ -49,22 +49,13 @@ public static class SsmShards
 {
     public const string Stage = "ssm";
 
-    public static void Write(string dir, SsmShardManifest manifest, IReadOnlyList<SsmModelPart> parts)
-    {
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "parts.json"), ShardedRun.ToJson(parts));
-        File.WriteAllText(Path.Combine(dir, "manifest.json"), ShardedRun.ToJson(manifest));
-    }
+    public static void Write(string dir, SsmShardManifest manifest, IReadOnlyList<SsmModelPart> parts) => ShardedRun.WriteShard(dir, manifest, ("parts.json", parts));
 
     public static IReadOnlyList<SsmModelPart> Read(string run, SsmRunManifest manifest) =>
         Enumerable.Range(0, manifest.Shards)
             .SelectMany(i => ShardedRun.Read<List<SsmModelPart>>(Path.Combine(ShardedRun.ShardDir(run, Stage, new Shard(i, manifest.Shards)), "parts.json"))).ToList();
 
     public static (IReadOnlyList<int> Missing, IReadOnlyList<string> Mismatched) Status(string run, SsmRunManifest expected) =>
-        ShardedRun.Status(run, Stage, expected.Shards, (path, index) =>
-        {
-            var m = ShardedRun.Read<SsmShardManifest>(path);
-            var diffs = expected.Differences(m.Run);
-            return m.Index != index ? [.. diffs, $"shard {m.Index} vs {index}"] : diffs;
-        });
+        ShardedRun.Status<SsmShardManifest>(run, Stage, expected.Shards, (m, index) =>
+            m.Index != index ? [.. expected.Differences(m.Run), $"shard {m.Index} vs {index}"] : expected.Differences(m.Run));
 }
