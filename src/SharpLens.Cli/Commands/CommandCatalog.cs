@@ -25,5 +25,6 @@ internal static class CommandCatalog
         yield return AttributeCommand.Create();
         yield return PatchCommand.Create();
         yield return SsmStudyCommand.Create();
+        yield return SsmSizesCommand.Create();
     }
 }

@@ -10,10 +10,45 @@ internal static class DataCommand
 {
     public static Command Create()
     {
-        var data = new Command("data", "Generate code datasets as JSONL (closing-paren prompts, syntax probe pairs).");
+        var data = new Command("data", "Generate code datasets as JSONL (closing-paren prompts, syntax probe pairs, function corpora).");
         data.Subcommands.Add(Parens());
         data.Subcommands.Add(DataProbePairsCommand.Create());
+        data.Subcommands.Add(DataFunctionsCommand.Create());
+        data.Subcommands.Add(TemplateCheckCommand());
         return data;
+    }
+
+    static Command TemplateCheckCommand()
+    {
+        var runOpt = new Option<string>("--run") { Description = "Training run folder (with run.json and its tokenizer)", Required = true };
+        var cacheOpt = new Option<string?>("--cache") { Description = "The run's token cache (default: RUN/token_cache)" };
+        var tokOpt = new Option<string?>("--tokenizer") { Description = "The run's tokenizer folder (default: RUN, where a finished run keeps it)" };
+        var textOpt = new Option<string[]>("--text") { Description = "Strings to search (repeatable; default: the study template's '#print the string' and 'print(str(')" };
+        var outOpt = new Option<string?>("--out") { Description = "Also write the counts as JSON to this file" };
+        var cmd = new Command("template-check", "Count the closing-paren study's template in what a run trained on: its token cache, document by document, and " +
+            "every training sequence of the run (corpus windows and procedural data, regenerated exactly). Exit 1 when any string is found.");
+        foreach (var o in new Option[] { runOpt, cacheOpt, tokOpt, textOpt, outOpt }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var runDir = parse.GetValue(runOpt)!;
+            var output = parse.GetValue(outOpt) is { } o ? CliCommon.OutputFile(o, "--out") : null;
+            var run = RunStream.Read(runDir);
+            var tok = TrainTokenizers.Load(parse.GetValue(tokOpt) ?? runDir);
+            var cacheDir = parse.GetValue(cacheOpt) ?? Path.Combine(runDir, "token_cache");
+            var cache = TokenCache.Open(cacheDir, tok);
+            var texts = parse.GetValue(textOpt) is { Length: > 0 } t ? t : Procedural.Forbidden;
+            var result = TemplateCheck.Run(cache, tok, run, texts);
+            Console.WriteLine($"searched {result.CacheDocuments:N0} documents ({result.CacheTokens:N0} tokens) of the token cache and " +
+                $"{result.Sequences:N0} training sequences of {result.Steps:N0} steps ({result.ProceduralSequences:N0} procedural)");
+            Console.WriteLine($"{"string",-24} {"cache docs",10} {"cache hits",10} {"stream seqs",11} {"stream hits",11}");
+            foreach (var h in result.Hits)
+                Console.WriteLine($"{System.Text.Json.JsonSerializer.Serialize(h.Text),-24} {h.CacheDocuments,10:N0} {h.CacheOccurrences,10:N0} {h.StreamSequences,11:N0} {h.StreamOccurrences,11:N0}");
+            if (output is not null)
+                AtomicFile.WriteText(output, System.Text.Json.JsonSerializer.Serialize(result, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+            Console.WriteLine(result.Clean ? "clean: no occurrence" : "FOUND: the training data contains the searched strings");
+            return result.Clean ? 0 : 1;
+        });
+        return cmd;
     }
 
     static Command Parens()

@@ -50,11 +50,15 @@ internal static class TrainCommand
         var threads = new Option<string>("--threads") { Description = "Torch threads: N or auto (the CPUs available to the process); resume bit-exactly with the same number", DefaultValueFactory = _ => "auto" };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint (refused if it belongs to another run)" };
         var evalParens = new Option<int>("--eval-parens") { Description = "After a clm run, greedy accuracy on N closing-paren prompts per depth 1–4 (0 = skip)", DefaultValueFactory = _ => 200 };
+        var exportDtype = new Option<string>("--export-dtype") { Description = "Storage of the exported weights: float32 | bfloat16 (rounded before the verify reference is computed)", DefaultValueFactory = _ => "float32" };
+        exportDtype.AcceptOnlyFromAmong("float32", "bfloat16");
         var exportOnly = new Option<bool>("--export-only") { Description = "With --resume: write the HF folder from the checkpoint (e.g. of a stopped run) without training further" };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from this HF folder's weights (same arch and sizes): continued pretraining, fresh optimiser and schedule" };
+        var evalMlm = new Option<string[]>("--eval-mlm") { Description = "After an mlm run, masked-token accuracy on these functions files (valid.jsonl, test.jsonl of `data functions`) → OUT/mlm_eval.json (repeatable)" };
+        var evalMlmMax = new Option<int>("--eval-mlm-max") { Description = "Functions per --eval-mlm file (the first N)", DefaultValueFactory = _ => 2000 };
         var evalOnly = new Option<bool>("--eval-only") { Description = "Only run the closing-paren evaluation on the model already saved in --out" };
         foreach (var o in new Option[] { arch, objective, corpus, glob, holdout, precision, procedural, proceduralSchedule, snapshotEvery, convKernel, convMerge, tokenizer, trainTokenizer, outDir, cacheDir, layers, dModel, heads, kvHeads, dMlp, dState,
-                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly, initFrom })
+                     seqLen, batch, tokens, steps, lr, warmup, minLr, wd, clip, seed, every, threads, resume, evalParens, evalOnly, exportOnly, exportDtype, initFrom, evalMlm, evalMlmMax })
             cmd.Options.Add(o);
 
         cmd.SetAction(parse =>
@@ -75,11 +79,15 @@ internal static class TrainCommand
                     Tokens = parse.GetValue(tokens), Steps = parse.GetValue(steps), Lr = parse.GetValue(lr), Warmup = parse.GetValue(warmup),
                     MinLr = parse.GetValue(minLr), WeightDecay = parse.GetValue(wd), Clip = parse.GetValue(clip), Seed = parse.GetValue(seed),
                     CheckpointEvery = parse.GetValue(every), Threads = ParseThreads(parse.GetValue(threads)!), InitFrom = parse.GetValue(initFrom),
-                    Precision = ParsePrecision(parse.GetValue(precision)!), Procedural = ProceduralMix.ParseList(parse.GetValue(procedural)), ProceduralSchedule = ProceduralMix.ParseSchedule(parse.GetValue(proceduralSchedule)),
+                    Precision = ParsePrecision(parse.GetValue(precision)!), Procedural = ProceduralMix.ParseList(parse.GetValue(procedural)), ProceduralSchedule = ProceduralMix.ParseSchedule(parse.GetValue(proceduralSchedule)), ExportBf16 = parse.GetValue(exportDtype) == "bfloat16",
                     SnapshotEvery = parse.GetValue(snapshotEvery), ConvKernel = parse.GetValue(convKernel), ConvMerge = parse.GetValue(convMerge)!,
                 };
                 options.Validate();
                 ModelFactory.RequireAvailable(options.Arch);
+                var mlmFiles = parse.GetValue(evalMlm) ?? [];
+                if (mlmFiles.Length > 0 && options.Objective != Objective.Mlm) throw new UsageException($"--eval-mlm needs --objective mlm, found {options.Objective.ToString().ToLowerInvariant()}");
+                foreach (var f in mlmFiles) if (!File.Exists(f)) throw new FileNotFoundException($"--eval-mlm: functions file not found: {f}", f);
+                CliCommon.InRange(parse.GetValue(evalMlmMax), 1, 1_000_000, "--eval-mlm-max");
                 string tokDir = parse.GetValue(tokenizer)!, output = parse.GetValue(outDir)!;
                 var (sources, holdOut) = ParseCorpus(parse.GetValue(corpus)!, parse.GetValue(glob)!, parse.GetValue(holdout));
                 if (parse.GetValue(trainTokenizer) is int vocab)
@@ -88,7 +96,7 @@ internal static class TrainCommand
                         throw new UsageException($"--train-tokenizer writes a new tokenizer into --tokenizer, but {tokDir} already holds a tokenizer.json; " +
                                                  "choose an empty folder, or drop --train-tokenizer to use that tokenizer");
                     Console.Error.WriteLine($"training a byte-level BPE tokenizer (vocab {vocab}) on {string.Join(", ", sources.Select(s => $"{s.Root}/**/{s.Glob}"))} …");
-                    var docs = sources.SelectMany(s => s.ListFiles().Select(f => SharpLens.Code.Utf8Text.ReadAllText(Path.Combine(s.Root, f))))
+                    var docs = sources.SelectMany(s => s.ReadTexts())
                         .Where(t => !Procedural.ContainsForbidden(t));
                     new SharpLens.Tokenization.BpeTrainer(new SharpLens.Tokenization.BpeTrainerOptions { VocabSize = vocab }).Train(docs).Save(tokDir);
                 }
@@ -96,6 +104,7 @@ internal static class TrainCommand
                 var cache = TokenCache.OpenOrBuild(sources, holdOut, tok, parse.GetValue(cacheDir) ?? Path.Combine(output, "token_cache"), Console.Error.WriteLine);
                 WriteHeldOut(output, cache);
                 int code = Run(options, tok, cache, output, parse.GetValue(resume), parse.GetValue(exportOnly));
+                if (code == 0 && mlmFiles.Length > 0) EvalMlm(output, tok, mlmFiles, options, parse.GetValue(evalMlmMax));
                 if (code == 0 && options.Objective == Objective.Clm && parse.GetValue(evalParens) > 0)
                 {
                     // The evaluation is a bonus after a finished run: a tokenizer without single-token paren runs skips it, not fails the run.
@@ -188,6 +197,19 @@ internal static class TrainCommand
             return 0;
         }
         finally { Console.CancelKeyPress -= onCancel; }
+    }
+
+    /// <summary>Masked-token accuracy on held-out functions → console lines and mlm_eval.json beside the model.</summary>
+    static void EvalMlm(string modelDir, TrainTokenizer tok, string[] files, TrainOptions o, int maxFunctions)
+    {
+        using var model = SharpLens.Loading.ModelLoader.Load(modelDir);
+        var rows = files.Select(f => MlmEval.Evaluate(model, tok, f, o.SeqLen, o.Seed, maxFunctions)).ToList();
+        foreach (var r in rows) Console.WriteLine($"masked-token accuracy on {r.File}: {r.Accuracy:P2} over {r.MaskedTokens:N0} masked tokens of {r.Functions} functions (loss {r.Loss:F4})");
+        AtomicFile.WriteText(Path.Combine(modelDir, "mlm_eval.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            rule = "first seq_len tokens of each function, 15% of non-special tokens selected (80% mask / 10% random / 10% kept, the training rule, seeded by the run seed and function index); accuracy = argmax equals the original at selected positions",
+            seq_len = o.SeqLen, seed = o.Seed, files = rows,
+        }, SharpLens.Reports.ReportJson.Options) + "\n");
     }
 
     /// <summary>The parens study's accuracy on its template (depths 1–4) → console lines and paren_eval.json beside the model.</summary>

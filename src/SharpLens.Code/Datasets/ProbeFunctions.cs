@@ -61,7 +61,8 @@ public static class ProbeFunctions
         return (functions, new FunctionExtractionReport(scan, fileErrors, candidates.Count, skippedIndent, skippedErrors, skippedSize, functions.Count));
     }
 
-    static IEnumerable<SyntaxNode> TopFunctions(SyntaxNode root)
+    /// <summary>Every <c>function_definition</c> not nested in another function, in source order (methods included).</summary>
+    public static IEnumerable<SyntaxNode> TopFunctions(SyntaxNode root)
     {
         var stack = new Stack<SyntaxNode>();
         stack.Push(root);

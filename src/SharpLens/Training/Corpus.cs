@@ -37,11 +37,31 @@ public sealed record CorpusSource(
             if (glob.Length == 0) throw new ArgumentException($"--corpus '{spec}': empty file pattern after ':'");
         }
         if (rest.Length == 0) throw new ArgumentException($"--corpus '{spec}': no folder given");
+        if (colon < 0 && rest.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)) glob = JsonlGlob;
         return new CorpusSource(rest, glob, weight);
     }
 
-    /// <summary>The files of this source (relative paths, ordinal order); an error when none matches.</summary>
-    public List<string> ListFiles() => TokenCache.ListFiles(Root, Glob);
+    /// <summary>The glob recorded for a JSONL source (<see cref="IsJsonl"/>): each line's "code" is one document.</summary>
+    public const string JsonlGlob = "jsonl:code";
+
+    /// <summary>A functions file (from <c>sharplens data functions</c>) rather than a folder: its path ends in .jsonl.</summary>
+    [JsonIgnore] public bool IsJsonl => Root.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The documents of this source (folder: relative paths, ordinal order; JSONL: FILE:N for the N-th function); an error when none.</summary>
+    public List<string> ListFiles() => IsJsonl ? ReadJsonl().Select(d => d.Name).ToList() : TokenCache.ListFiles(Root, Glob);
+
+    /// <summary>A JSONL source's documents: (FILE:N, the N-th function's code as UTF-8).</summary>
+    public List<(string Name, byte[] Bytes)> ReadJsonl()
+    {
+        var units = SharpLens.Code.Datasets.FunctionUnit.ReadJsonl(Root);
+        if (units.Count == 0) throw new InvalidDataException($"{Root}: expected one function per line, found none");
+        var name = System.IO.Path.GetFileName(Root);
+        return units.Select((u, i) => ($"{name}:{i + 1}", System.Text.Encoding.UTF8.GetBytes(u.Code))).ToList();
+    }
+
+    /// <summary>Every document's text, in order (for tokenizer training).</summary>
+    public IEnumerable<string> ReadTexts() => IsJsonl ? ReadJsonl().Select(d => System.Text.Encoding.UTF8.GetString(d.Bytes))
+        : ListFiles().Select(f => SharpLens.Code.Utf8Text.ReadAllText(System.IO.Path.Combine(Root, f)));
 }
 
 /// <summary>A corpus manifest file: <c>{"sources": [{"path": …, "glob": "*.py", "weight": 1}], "holdout": 0.02}</c>.</summary>
@@ -63,7 +83,7 @@ public sealed record CorpusSpec
         {
             if (string.IsNullOrEmpty(s.Root)) throw new InvalidDataException($"corpus manifest {path}: sources[{i}] has no \"path\"");
             if (!(s.Weight > 0) || !double.IsFinite(s.Weight)) throw new InvalidDataException($"corpus manifest {path}: sources[{i}] weight must be > 0, found {s.Weight}");
-            return s with { Root = Path.IsPathRooted(s.Root) ? s.Root : Path.Combine(baseDir, s.Root), Glob = string.IsNullOrEmpty(s.Glob) ? "*.py" : s.Glob };
+            return s with { Root = Path.IsPathRooted(s.Root) ? s.Root : Path.Combine(baseDir, s.Root), Glob = s.IsJsonl ? CorpusSource.JsonlGlob : string.IsNullOrEmpty(s.Glob) ? "*.py" : s.Glob };
         }).ToList();
         ValidateHoldOut(spec.HoldOut, path);
         return spec with { Sources = sources };

@@ -151,6 +151,14 @@ public sealed class DataStream
         return new Batch(ids, labels, batch, seqLen);
     }
 
+    /// <summary>How many of step <paramref name="step"/>'s sequences are procedural.</summary>
+    public int ProceduralSequencesIn(long step)
+    {
+        if (generator is null) return 0;
+        if (!spread) return step < ProceduralSteps ? batch : 0;
+        return (int)(ProceduralBefore((step + 1) * batch) - ProceduralBefore(step * batch));
+    }
+
     /// <summary>Spread schedule: how many of global sequences 0 … n−1 are procedural.</summary>
     long ProceduralBefore(long n) => (long)Math.Floor(n * proceduralTotal);
 
@@ -165,10 +173,13 @@ public sealed class DataStream
         return procedural[^1].Kind;
     }
 
-    void Mask(long g, Span<long> ids, Span<long> labels)
+    void Mask(long g, Span<long> ids, Span<long> labels) => Mask(seed, g, tokenizer!, ids, labels);
+
+    /// <summary>BERT masking of one sequence in place (the training stream's rule), seeded by (seed, sequence number g).</summary>
+    public static void Mask(long seed, long g, TrainTokenizer tokenizer, Span<long> ids, Span<long> labels)
     {
         var rng = new SplitMix64(SplitMix64.Mix(seed, 0x3A5C, g));
-        int mask = tokenizer!.MaskId!.Value, vocab = tokenizer.VocabSize;
+        int mask = tokenizer.MaskId ?? throw new InvalidDataException("masking needs a tokenizer with a mask token, found none"), vocab = tokenizer.VocabSize;
         for (int i = 0; i < ids.Length; i++)
         {
             double r = rng.NextDouble(), action = rng.NextDouble();

@@ -1,12 +1,13 @@
 // Fine-tuning datasets from Python source via tree-sitter: assignment-target kinds (token labels) and docstring↔body pairs.
 using SharpLens.Code;
+using SharpLens.Code.Datasets;
 
 namespace SharpLens.Training;
 
 /// <summary>One token-classification example: ids with the label at <see cref="Position"/> (the target's first token).</summary>
 public sealed record TypeKindExample(int[] Ids, int Position, int Label, string File);
 
-/// <summary>One retrieval pair: a docstring and the function body it documents (docstring removed).</summary>
+/// <summary>One retrieval pair: a docstring and the function it documents (docstring removed).</summary>
 public sealed record DocBodyPair(int[] Doc, int[] Body, string File);
 
 /// <summary>Builds the datasets of <c>sharplens finetune</c>. Files are split 80/20 by path (every 5th file is held out).</summary>
@@ -75,29 +76,28 @@ public static class FineTuneData
         return (train, test);
     }
 
-    /// <summary>Functions whose body starts with a docstring: (docstring text, body without it), each truncated to seqLen.</summary>
+    /// <summary>
+    /// A retrieval pair of a function with a docstring: (docstring, the function without it), each truncated to seqLen
+    /// tokens; null when the docstring or the remaining code is shorter than 10 characters.
+    /// </summary>
+    public static DocBodyPair? Pair(FunctionUnit u, Func<string, int[]> encode, int seqLen)
+    {
+        if (u.Docstring is not string doc || doc.Trim().Length < 10) return null;
+        var body = u.CodeWithoutDocstring;
+        int firstLine = body.IndexOf('\n');                                            // the code after the def line
+        if (firstLine < 0 || body[(firstLine + 1)..].Trim().Length < 10) return null;
+        var pair = new DocBodyPair(encode(doc).Take(seqLen).ToArray(), encode(body).Take(seqLen).ToArray(), u.Path);
+        return pair.Doc.Length == 0 || pair.Body.Length == 0 ? null : pair;
+    }
+
+    /// <summary>The retrieval pairs (<see cref="Pair"/>) of the functions of every file, split by <see cref="IsHeldOut"/>.</summary>
     public static (List<DocBodyPair> Train, List<DocBodyPair> Test) DocRetrieval(string corpus, string glob, Func<string, int[]> encode, int seqLen)
     {
         var train = new List<DocBodyPair>();
         var test = new List<DocBodyPair>();
         foreach (var (index, path, tree) in Parse(corpus, glob))
-        {
-            var src = tree.Source;
-            foreach (var fn in tree.Nodes.Where(n => n.Type == "function_definition"))
-            {
-                if (fn.ChildByField("body") is not { } body) continue;
-                var first = body.NamedChildren.FirstOrDefault();
-                if (first is not { Type: "expression_statement" } || first.NamedChildren.FirstOrDefault() is not { Type: "string" } doc) continue;
-                var rest = src[first.End..body.End].Trim('\n');
-                if (rest.Trim().Length < 10) continue;
-                var docText = doc.Text.Trim('"', '\'', 'r', 'b', 'u', 'R', 'B', 'U').Trim();
-                if (docText.Length < 10) continue;
-                var header = src[fn.Start..body.Start];
-                var pair = new DocBodyPair(encode(docText).Take(seqLen).ToArray(), encode(header + rest).Take(seqLen).ToArray(), path);
-                if (pair.Doc.Length == 0 || pair.Body.Length == 0) continue;
-                (IsHeldOut(index) ? test : train).Add(pair);
-            }
-        }
+            foreach (var u in FunctionUnits.Of(path, tree.Source))
+                if (Pair(u, encode, seqLen) is DocBodyPair pair) (IsHeldOut(index) ? test : train).Add(pair);
         return (train, test);
     }
 }

@@ -15,9 +15,9 @@ public static class HfExport
     /// parameter, so it is not stored), the tokenizer files, and reference.safetensors: <paramref name="referenceIds"/>
     /// [1, pos], the logits and a few hooks of this model, so <c>sharplens verify DIR DIR/reference.safetensors</c> holds.
     /// </summary>
-    public static void Save(string outDir, HookedModel model, JsonObject config, TrainTokenizer tokenizer, long[] referenceIds)
+    public static void Save(string outDir, HookedModel model, JsonObject config, TrainTokenizer tokenizer, long[] referenceIds, ScalarType? storage = null)
     {
-        SaveWeights(outDir, model, config, tokenizer);
+        SaveWeights(outDir, model, config, tokenizer, storage);
         WriteReference(Path.Combine(outDir, "reference.safetensors"), model, referenceIds);
     }
 
@@ -39,6 +39,17 @@ public static class HfExport
                 if (File.Exists(src) && Path.GetFullPath(src) != Path.GetFullPath(Path.Combine(outDir, name)))
                     File.Copy(src, Path.Combine(outDir, name), overwrite: true);
             }
+    }
+
+    /// <summary>Rounds every parameter to the nearest bf16 value in place (kept in its dtype), so a bf16 export loses nothing more.</summary>
+    public static void RoundToBf16(HookedModel model) => RoundToBf16(model.parameters());
+
+    /// <summary>Rounds these parameters to the nearest bf16 value in place (kept in their dtype).</summary>
+    public static void RoundToBf16(IEnumerable<Tensor> parameters)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        foreach (var p in parameters) p.copy_(p.to(ScalarType.BFloat16).to(p.dtype));
     }
 
     /// <summary>The hooks stored in reference.safetensors: the embedding, the first and last residual stream, the final norm.</summary>

@@ -42,6 +42,7 @@ public sealed record CorpusFile(string Path, long Bytes, string Sha256, int Sour
 /// order given), each document's ids followed by the separator token (eos, else bos), concatenated into
 /// <c>tokens.i32</c>. Files are deduplicated by content (first occurrence kept), files holding the study template are
 /// dropped, and a held-out fraction of files (by content hash) is kept out; all of it is recorded in the manifest.
+/// A JSONL source (<c>sharplens data functions</c>'s train.jsonl) contributes each line's "code" as one document, named FILE:N.
 /// </summary>
 public sealed class TokenCache
 {
@@ -72,13 +73,14 @@ public sealed class TokenCache
     {
         if (sources.Count == 0) throw new ArgumentException("no corpus given: pass --corpus DIR at least once");
         CorpusSpec.ValidateHoldOut(holdOut, "--holdout");
-        var listed = sources.SelectMany((s, si) => s.ListFiles().Select(rel => (Source: si, Rel: rel))).ToList();
+        var jsonl = sources.Select(s => s.IsJsonl ? s.ReadJsonl().ToDictionary(d => d.Name, d => d.Bytes) : null).ToList();
+        var listed = sources.SelectMany((s, si) => (jsonl[si]?.Keys.ToList() ?? s.ListFiles()).Select(rel => (Source: si, Rel: rel))).ToList();
         var texts = new string?[listed.Count];
         var infos = new CorpusFile?[listed.Count];
         var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
         Parallel.For(0, listed.Count, i =>
         {
-            var bytes = File.ReadAllBytes(Path.Combine(sources[listed[i].Source].Root, listed[i].Rel));
+            var bytes = jsonl[listed[i].Source]?[listed[i].Rel] ?? File.ReadAllBytes(Path.Combine(sources[listed[i].Source].Root, listed[i].Rel));
             try { texts[i] = strict.GetString(bytes); } catch (DecoderFallbackException) { return; }
             if (texts[i]!.Length > 0 && texts[i]![0] == '\uFEFF') texts[i] = texts[i]![1..];
             infos[i] = new CorpusFile(listed[i].Rel, bytes.Length, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), listed[i].Source);
@@ -155,6 +157,24 @@ public sealed class TokenCache
         log?.Invoke($"token cache: {files.Count} files → {total:N0} tokens in {cacheDir}" +
                     $" ({heldOut.Count} held out, {duplicates.Count} duplicates, {template.Count} with the study template, {skipped.Count} not UTF-8)");
         return new TokenCache(manifest, tokens);
+    }
+
+    /// <summary>Opens an existing cache as it is (no corpus needed), checking it belongs to <paramref name="tokenizer"/>.</summary>
+    public static TokenCache Open(string cacheDir, TrainTokenizer tokenizer)
+    {
+        var manifestPath = Path.Combine(cacheDir, "manifest.json");
+        var tokensPath = Path.Combine(cacheDir, "tokens.i32");
+        if (!File.Exists(manifestPath) || !File.Exists(tokensPath))
+            throw new FileNotFoundException($"expected a token cache (manifest.json and tokens.i32) in {cacheDir}, found none");
+        TokenCacheManifest? m;
+        try { m = JsonSerializer.Deserialize<TokenCacheManifest>(File.ReadAllText(manifestPath)); }
+        catch (JsonException e) { throw new InvalidDataException($"{manifestPath}: expected a token cache manifest, found invalid JSON ({e.Message})"); }
+        if (m is null || m.Format != 2) throw new InvalidDataException($"{manifestPath}: expected a token cache manifest of format 2, found {m?.Format.ToString() ?? "null"}");
+        if (m.TokenizerHash != tokenizer.Hash)
+            throw new InvalidDataException($"the token cache in {cacheDir} was built with another tokenizer (hash {m.TokenizerHash[..Math.Min(12, m.TokenizerHash.Length)]}…, this one {tokenizer.Hash[..Math.Min(12, tokenizer.Hash.Length)]}…)");
+        long length = new FileInfo(tokensPath).Length;
+        if (length != m.Tokens * 4) throw new InvalidDataException($"{tokensPath}: expected {m.Tokens * 4} bytes ({m.Tokens} tokens), found {length}");
+        return new TokenCache(m, ReadTokens(tokensPath, m.Tokens));
     }
 
     static int[] ReadTokens(string path, long count)

@@ -64,6 +64,11 @@ public sealed record TrainOptions
     public TrainPrecision? Precision { get; init; }
     /// <summary>Procedural warm-up kinds and fractions of the steps, front-loaded before the corpus (empty = none).</summary>
     public IReadOnlyList<ProceduralMix> Procedural { get; init; } = [];
+    /// <summary>
+    /// Storage of the exported model.safetensors: fp32 (the master weights) or bf16 (half the size; the weights are rounded
+    /// to bf16 before the reference is computed, so <c>verify</c> checks what ships). Not part of the run's identity.
+    /// </summary>
+    public bool ExportBf16 { get; init; }
     /// <summary>Front-load the procedural sequences (a warm-up) or spread them evenly through the run.</summary>
     public ProceduralSchedule ProceduralSchedule { get; init; } = ProceduralSchedule.Front;
 

@@ -26,6 +26,8 @@ public sealed record TrainTokenizer
     public Func<int[], string>? Decode { get; init; }
     /// <summary>Encoding as a user of the model would do it (with the tokenizer's special-token template).</summary>
     public Func<string, int[]>? EncodeForInference { get; init; }
+    /// <summary>Encoding without special tokens, with each token's [Start, End) character span of the input (null when unknown).</summary>
+    public Func<string, (int[] Ids, (int Start, int End)[] Offsets)>? EncodeWithOffsets { get; init; }
     /// <summary>The folder whose tokenizer files are copied next to a saved model (null: nothing to copy).</summary>
     public string? Directory { get; init; }
 

@@ -18,6 +18,7 @@ public static class TrainTokenizers
         {
             Encode = s => tok.Encode(s, addSpecialTokens: false).Ids.ToArray(),
             EncodeForInference = s => tok.Encode(s, addSpecialTokens: true).Ids.ToArray(),
+            EncodeWithOffsets = s => { var e = tok.Encode(s, addSpecialTokens: false); return (e.Ids.ToArray(), e.Offsets.ToArray()); },
             VocabSize = tok.VocabSize, BosId = tok.BosId, EosId = tok.EosId, PadId = tok.PadId, MaskId = mask, SpecialIds = specials,
             TokenToId = tok.TokenToId, Decode = ids => tok.Decode(ids), Directory = dir, Hash = TrainTokenizer.HashDirectory(dir),
         };

@@ -129,7 +129,8 @@ public static class Trainer
         {
             model.eval();
             var first = data.BatchAt(0);
-            HfExport.Save(outDir, model, config, tokenizer, first.InputIds.Take(Math.Min(o.SeqLen, 64)).ToArray());
+            if (o.ExportBf16) HfExport.RoundToBf16(model);
+            HfExport.Save(outDir, model, config, tokenizer, first.InputIds.Take(Math.Min(o.SeqLen, 64)).ToArray(), o.ExportBf16 ? ScalarType.BFloat16 : null);
         }
         var result = new TrainResult
         {

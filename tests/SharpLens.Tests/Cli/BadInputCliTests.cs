@@ -19,6 +19,8 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["probe-pairs-bad-task"] = (["data", "probe-pairs", "--task", "nonsense", "--source", "{D}", "--out", "{O}"], "nonsense"),
         ["probe-missing-options"] = (["probe", "--model", "{D}/x"], "--pairs"),
         ["train-no-corpus"] = (["train", "--tokenizer", "{D}/tok-ok", "--out", "{O}"], "--corpus"),
+        ["template-check-not-a-run"] = (["data", "template-check", "--run", "{D}/tok-ok", "--out", "{O}"], "expected a training run folder with run.json"),
+        ["procedural-schedule"] = (["train", "--corpus", "{D}/corpus-empty-files", "--tokenizer", "{D}/tok-ok", "--out", "{O}", "--steps", "2", "--procedural", "calls:0.1", "--procedural-schedule", "later"], "--procedural-schedule must be front or spread, found 'later'"),
         ["tokenizer-no-subcommand"] = (["tokenizer"], "Required command"),
         ["tokenizer-vocab-not-int"] = (["tokenizer", "train", "--corpus", "{D}", "--vocab", "12x", "--out", "{O}"], "12x"),
         ["ssm-kernels-no-model"] = (["ssm-kernels", "--out", "{O}"], "model-dir"),
@@ -166,7 +168,25 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["finetune-bad-precision"] = (["finetune", "--task", "type-kind", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}", "--precision", "half"], "--precision must be bf16, fp32 or auto, found 'half'"),
         ["finetune-absurd-seq-len"] = (["finetune", "--task", "type-kind", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}", "--seq-len", "100000000"], "--seq-len must be in [2, 8192], found 100000000"),
         ["finetune-zero-batch"] = (["finetune", "--task", "type-kind", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}", "--batch", "0"], "--batch must be in [1, 4096], found 0"),
-        ["finetune-bad-task"] = (["finetune", "--task", "poetry", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}"], "--task must be type-kind or doc-retrieval, found 'poetry'"),
+        ["finetune-bad-task"] = (["finetune", "--task", "poetry", "--model", "{D}/x", "--corpus", "{D}", "--out", "{O}"], "--task must be type-kind, doc-retrieval, type-inference or code-search, found 'poetry'"),
+
+        // SSM-Interpret pipeline: functions corpus, fine-tuning data and roles, sizes, study manifests
+        ["data-functions-missing-source"] = (["data", "functions", "--source", "{D}/nowhere", "--out", "{O}"], "corpus folder not found"),
+        ["data-functions-no-functions"] = (["data", "functions", "--source", "{D}/source-no-functions", "--out", "{O}"], "expected Python functions in the sources, found none"),
+        ["data-functions-fractions"] = (["data", "functions", "--source", "{D}/source-no-functions", "--valid", "0.5", "--test", "0.6", "--out", "{O}"], "with a sum below 1, found 0.5 and 0.6"),
+        ["finetune-no-data"] = (["finetune", "--task", "type-inference", "--model", "{D}/enc-bigs", "--out", "{O}"], "expects --data DIR"),
+        ["finetune-no-labelled-tokens"] = (["finetune", "--task", "type-inference", "--model", "{D}/enc-bigs", "--data", "{D}/functions-plain", "--out", "{O}"], "expected labelled tokens (annotations or literal assignments)"),
+        ["finetune-no-pairs"] = (["finetune", "--task", "code-search", "--model", "{D}/enc-bigs", "--data", "{D}/functions-plain", "--out", "{O}"], "expected at least --batch 16 (docstring, code) pairs, found 0"),
+        ["finetune-too-few-eval-pairs"] = (["finetune", "--task", "code-search", "--model", "{D}/enc-bigs", "--data", "{D}/functions-one-pair", "--batch", "1", "--out", "{O}"], "test.jsonl: expected at least --eval-pairs 1000 (docstring, code) pairs, found 1"),
+        ["finetune-wrong-role"] = (["finetune", "--task", "type-inference", "--model", "{D}/enc-bigs", "--data", "{D}/functions-plain", "--role", "rocoder", "--out", "{O}"], "role rocoder expects roformer, found model_type BiGS"),
+        ["finetune-not-an-encoder"] = (["finetune", "--task", "code-search", "--model", "{D}/enc-gpt2", "--data", "{D}/functions-plain", "--out", "{O}"], "fine-tuning needs an encoder"),
+        ["finetune-seq-len-past-positions"] = (["finetune", "--task", "code-search", "--model", "{D}/enc-bigs", "--data", "{D}/functions-plain", "--seq-len", "600", "--out", "{O}"], "--seq-len 600 exceeds"),
+        ["finetune-missing-data"] = (["finetune", "--task", "code-search", "--model", "{D}/enc-bigs", "--data", "{D}/nowhere", "--out", "{O}"], "expected a folder from `sharplens data functions`"),
+        ["train-eval-mlm-on-clm"] = (["train", "--corpus", "{D}/corpus-empty-files", "--tokenizer", "{D}/tok-ok", "--out", "{O}", "--steps", "2", "--eval-mlm", "{D}/functions-plain/test.jsonl"], "--eval-mlm needs --objective mlm, found clm"),
+        ["train-eval-mlm-missing"] = (["train", "--arch", "bigs", "--objective", "mlm", "--corpus", "{D}/corpus-empty-files", "--tokenizer", "{D}/tok-ok", "--out", "{O}", "--steps", "2", "--eval-mlm", "{D}/none.jsonl"], "--eval-mlm: functions file not found"),
+        ["ssm-sizes-too-far-apart"] = (["ssm-sizes", "--tokenizer", "{D}/enc-bigs", "--layers", "1", "--d-model", "8", "--heads", "2", "--d-state", "4", "--conv-kernel", "64"], "expected parameter counts within 5 %"),
+        ["ssm-study-missing-folder"] = (["ssm-study", "--manifest", "{D}/study-missing.json", "--out", "{O}", "--pairs-dir", "{D}/pairs"], "model folder not found"),
+        ["ssm-study-role-twice"] = (["ssm-study", "--manifest", "{D}/study-twice.json", "--out", "{O}", "--pairs-dir", "{D}/pairs"], "expected each role/variant once, found codessm/pretrained 2 times"),
     };
 
     /// <summary>Cases that need a working model (the stories260K fixture).</summary>
@@ -184,7 +204,7 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
     public static TheoryData<string> ModelNames() => new(ModelCases.Keys);
 
     /// <summary>The commands this table was written for; commands added since are covered by ErrorPathTests until they get rows.</summary>
-    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens", "parens-dynamics", "merge", "slurm"];
+    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens", "parens-dynamics", "ssm-sizes", "ssm-study", "merge", "slurm"];
 
     [Fact]
     public void The_table_has_at_least_60_cases_across_the_commands()

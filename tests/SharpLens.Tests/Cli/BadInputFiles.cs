@@ -79,6 +79,28 @@ public sealed class BadInputFiles : IDisposable
         Write("inputs/pairs-bad.jsonl", "{\"task\": \"sibling\"}\n"u8.ToArray());
         Write("inputs/garbage.safetensors", "not a safetensors file at all"u8.ToArray());
         Write("a-file", "x"u8.ToArray());
+
+        // SSM-Interpret: encoder folders (config + a trained tokenizer; the data or role is refused before weights are read),
+        // a functions corpus without annotations, literals or docstrings, and study manifests
+        new SharpLens.Tokenization.BpeTrainer(new SharpLens.Tokenization.BpeTrainerOptions { VocabSize = 300 })
+            .Train(["def f(a, b):\n    return a + b\n"]).Save(P("enc-bigs"));
+        foreach (var name in new[] { "enc-bigs2", "enc-gpt2" })
+            foreach (var f in Directory.GetFiles(P("enc-bigs"))) Write($"{name}/{Path.GetFileName(f)}", File.ReadAllBytes(f));
+        Write("enc-bigs/config.json", """{"model_type": "BiGS", "hidden_size": 8, "num_hidden_layers": 1, "intermediate_size": 16, "vocab_size": 300, "max_position_embeddings": 512}"""u8.ToArray());
+        Write("enc-bigs2/config.json", """{"model_type": "BiGS", "hidden_size": 8, "num_hidden_layers": 1, "intermediate_size": 16, "vocab_size": 300}"""u8.ToArray());
+        Write("enc-gpt2/config.json", Encoding.UTF8.GetBytes(Gpt2));
+        var plain = "{\"path\": \"a.py\", \"name\": \"f\", \"code\": \"def f(a, b):\\n    return a + b\", \"docstring\": null}\n"u8.ToArray();
+        Write("functions-plain/train.jsonl", plain);
+        Write("functions-plain/test.jsonl", plain);
+        var documented = Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["code"] = "def f(a, b):\n    \"\"\"Add the two numbers a and b.\"\"\"\n    return a + b + 1000",
+            ["docstring"] = "Add the two numbers a and b.", ["code_without_docstring"] = "def f(a, b):\n    return a + b + 1000",
+        }) + "\n");
+        Write("functions-one-pair/train.jsonl", documented);
+        Write("functions-one-pair/test.jsonl", documented);
+        Write("study-missing.json", """{"models": [{"folder": "nowhere", "role": "codessm", "variant": "pretrained"}]}"""u8.ToArray());
+        Write("study-twice.json", """{"models": [{"folder": "enc-bigs", "role": "codessm", "variant": "pretrained"}, {"folder": "enc-bigs2", "role": "codessm", "variant": "pretrained"}]}"""u8.ToArray());
     }
 
     public string P(string relative) => Path.Combine(Dir, relative);

@@ -27,6 +27,23 @@ public class ArchitectureTrainingTests
         Assert.True(check.Tensors.Count >= 2);
     }
 
+    [Fact]
+    public void A_bf16_export_stores_bf16_weights_and_its_reference_verifies_exactly()
+    {
+        using var run = new TinyRun(files: 4);
+        Trainer.Run(TinyRun.Options(3), run.Tokenizer, run.Cache, run.Out("f32"), resume: false);
+        Trainer.Run(TinyRun.Options(3) with { ExportBf16 = true }, run.Tokenizer, run.Cache, run.Out("bf16"), resume: false);
+        long Size(string d) => new FileInfo(Path.Combine(run.Out(d), "model.safetensors")).Length;
+        Assert.InRange(Size("bf16"), Size("f32") / 2 - 4096, Size("f32") / 2 + 4096);   // half, up to the header
+        using var model = ModelLoader.Load(run.Out("bf16"));
+        var check = ReferenceCheck.Run(model, Path.Combine(run.Out("bf16"), "reference.safetensors"), atol: 1e-6);
+        Assert.True(check.Ok, string.Join("; ", check.Tensors.Select(t => $"{t.Name} {t.MaxAbsDiff} {t.Problem}")));
+        using var f32 = ModelLoader.Load(run.Out("f32"));
+        var bf = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in f32.named_parameters())                 // the same run, rounded: |Δ| ≤ 2^-8 relative
+            Assert.True(p.sub(bf[name]).abs().le(p.abs().mul(1.0 / 256).add(1e-30)).all().item<bool>(), $"{name} is not the bf16 rounding of the fp32 export");
+    }
+
     [Theory]
     [InlineData("sum")]
     [InlineData("gate")]

@@ -25,10 +25,10 @@ public class FineTuneTests
         using var run = new TinyRun(files: 10);
         var pre = run.Out("pre");
         Trainer.Run(TinyRun.Options(2) with { Arch = arch, Objective = Objective.Mlm, DState = 8, SeqLen = 64 }, run.Tokenizer, run.Cache, pre, false);
-        var tk = FineTuner.Run(pre, run.Corpus, "*.py", run.Tokenizer, run.Out("tk"), new FineTuneOptions { Task = FineTuneTask.TypeKind, Steps = 3, Batch = 4, SeqLen = 64, Threads = 1 });
+        var tk = FineTuner.Run(pre, run.Corpus, run.Tokenizer, run.Out("tk"), new FineTuneOptions { Task = FineTuneTask.TypeKind, Steps = 3, Batch = 4, SeqLen = 64, Threads = 1 });
         Assert.True(tk.TrainExamples > 0 && tk.TestExamples > 0);
         Assert.InRange(tk.Accuracy!.Value, 0, 1);
-        var dr = FineTuner.Run(pre, run.Corpus, "*.py", run.Tokenizer, run.Out("dr"), new FineTuneOptions { Task = FineTuneTask.DocRetrieval, Steps = 3, Batch = 4, SeqLen = 64, Threads = 1 });
+        var dr = FineTuner.Run(pre, run.Corpus, run.Tokenizer, run.Out("dr"), new FineTuneOptions { Task = FineTuneTask.DocRetrieval, Steps = 3, Batch = 4, SeqLen = 64, Threads = 1 });
         Assert.InRange(dr.Mrr!.Value, 0, 1);
         using var file = SafeTensorsFile.Open(Path.Combine(run.Out("tk"), "model.safetensors"));
         Assert.Contains("classifier.weight", file.Keys);

@@ -88,6 +88,14 @@ public sealed record StudyManifest(string Path, IReadOnlyList<ManifestEntry> Ent
         return new StudyManifest(System.IO.Path.GetFullPath(path), entries.OrderBy(e => Roles.ToList().IndexOf(e.Role)).ThenBy(e => Variants.ToList().IndexOf(e.Variant)).ToList());
     }
 
+    /// <summary>Throws unless the config.json at <paramref name="config"/> fits <paramref name="role"/> (the rule <see cref="Load"/> applies).</summary>
+    public static void CheckRole(string where, string role, string config)
+    {
+        if (!Roles.Contains(role)) throw new ArgumentException($"{where}: expected role among {string.Join(", ", Roles)}, found '{role}'");
+        var (modelType, _, _, conv) = ReadConfig(config);
+        CheckArchitecture(where, role, modelType, conv);
+    }
+
     static (string ModelType, string Architecture, int Layers, int? Conv) ReadConfig(string config)
     {
         JsonNode? c;
