@@ -19,6 +19,8 @@ internal static class CommandCatalog
         yield return ProbeCommand.Create();
         yield return ParensCommand.Create();
         yield return ParensDynamicsCommand.Create();
+        yield return MergeCommand.Create();
+        yield return SlurmCommand.Create();
         yield return LensCommand.Create();
         yield return AttributeCommand.Create();
         yield return PatchCommand.Create();

@@ -13,33 +13,69 @@ internal static class ParensCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Hugging Face checkpoint folder (with its tokenizer)", Required = true };
-        var shared = new PromptOptions(n: 150, batch: 16, tokenizer: "tokenizer folder when it is not the model folder");
-        var ablationN = new Option<int>("--ablation-n") { Description = "prompts per depth for the ablations (one forward per head/layer and mode)", DefaultValueFactory = _ => 20 };
-        var dtype = CliCommon.DTypeOption();
-        var cmd = new Command("parens", "The closing-parenthesis study: accuracy, logit lens, attribution, attention, counting heads, ablation → one HTML report + JSON/CSV.") { model };
-        foreach (var o in shared.All) cmd.Options.Add(o);
-        cmd.Options.Add(dtype);
-        cmd.Options.Add(ablationN);
+        var study = new StudyOptions();
+        var shard = new Option<string?>("--shard") { Description = "run shard I of N (0-based) of a sharded run into the run folder --out (see `sharplens merge`, docs/cluster.md)" };
+        var stage = new Option<string?>("--stage") { Description = "with --shard: measure (the passes and the mean activations' partial sums; default) or ablate (after `merge RUN --step means`)" };
+        var cmd = new Command("parens", "The closing-parenthesis study: accuracy, logit lens, attribution, attention, counting heads, ablation → one HTML report + JSON/CSV.");
+        foreach (var o in study.All) cmd.Options.Add(o);
+        cmd.Options.Add(shard);
+        cmd.Options.Add(stage);
         cmd.SetAction(r =>
         {
-            var options = shared.Read(r) with { AblationN = CliCommon.InRange(r.GetValue(ablationN), 1, SplitSizes.MaxTotal, "--ablation-n") };
-            var modelDir = r.GetValue(model)!;
-            var tokDir = r.GetValue(shared.Tokenizer) ?? modelDir;
-            var output = Path.GetFullPath(CliCommon.OutputFolder(r.GetValue(shared.Out)!, "--out"));
-            using var m = CliCommon.LoadModel(modelDir, r.GetValue(dtype)!);
-            var tok = LoadTokenizer(tokDir);
-            if (tok.VocabSize > m.Info.DVocab) throw new UsageException($"tokenizer in {tokDir} has {tok.VocabSize} ids but the model's vocabulary has {m.Info.DVocab}");
-            var examples = ParensData.Load(options.Dataset, options.Depths, options.N, options.Seed, options.Source);
-            var prompts = ParensPrompts.Prepare(tok, examples);
-            var closed = ParensPrompts.Prepare(tok, ParensData.Closed(options.Depths, options.N, options.Seed, options.MaxClosed));
+            var stageName = r.GetValue(stage);
+            if (r.GetValue(shard) is { } shardText)
+            {
+                var s = Shard.Parse(shardText);
+                return ParensShards.RunShard(study.Read(r), s, stageName ?? ParensRun.Measure);
+            }
+            if (stageName is not null) throw new UsageException($"--stage {stageName} needs --shard I/N (a stage of a sharded run)");
+            var inputs = study.Read(r);
+            var output = Path.GetFullPath(CliCommon.OutputFolder(inputs.Out, "--out"));
+            using var m = CliCommon.LoadModel(inputs.ModelDir, inputs.DType);
+            var tok = LoadTokenizer(inputs.TokenizerDir);
+            CheckVocabulary(tok, m, inputs.TokenizerDir);
+            var (prompts, closed) = Prepare(tok, inputs.Options);
 
-            var result = ProgressBars.Run(progress => ParensStudy.Run(m, prompts, closed, options, progress, id => tok.IdToToken(id) ?? id.ToString()));
+            var result = ProgressBars.Run(progress => ParensStudy.Run(m, prompts, closed, inputs.Options, progress, id => tok.IdToToken(id) ?? id.ToString()));
             CliCommon.WriteFolder(output, tmp => { ParensReport.Write(result, tmp); return tmp; });
             Summary.Print(result, output);
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The study's prompts (main set and already-closed set) for these options.</summary>
+    internal static (IReadOnlyList<PreparedPrompt> Prompts, IReadOnlyList<PreparedPrompt> Closed) Prepare(Tokenizer tok, ParensStudyOptions options)
+    {
+        var examples = ParensData.Load(options.Dataset, options.Depths, options.N, options.Seed, options.Source);
+        return (ParensPrompts.Prepare(tok, examples), ParensPrompts.Prepare(tok, ParensData.Closed(options.Depths, options.N, options.Seed, options.MaxClosed)));
+    }
+
+    internal static void CheckVocabulary(Tokenizer tok, HookedModel m, string tokDir)
+    {
+        if (tok.VocabSize > m.Info.DVocab) throw new UsageException($"tokenizer in {tokDir} has {tok.VocabSize} ids but the model's vocabulary has {m.Info.DVocab}");
+    }
+
+    /// <summary>What the study's options resolve to: model and tokenizer folders, dtype, study options, output folder.</summary>
+    internal sealed record StudyInputs(string ModelDir, string TokenizerDir, string DType, ParensStudyOptions Options, string Out);
+
+    /// <summary>Every option of `parens` but --shard/--stage (also offered by `slurm parens`, which passes them on).</summary>
+    internal sealed class StudyOptions
+    {
+        public Option<string> Model { get; } = new("--model") { Description = "Hugging Face checkpoint folder (with its tokenizer)", Required = true };
+        public PromptOptions Prompts { get; } = new(n: 150, batch: 16, tokenizer: "tokenizer folder when it is not the model folder");
+        public Option<int> AblationN { get; } = new("--ablation-n") { Description = "prompts per depth for the ablations (one forward per head/layer and mode)", DefaultValueFactory = _ => 20 };
+        public Option<string> DType { get; } = CliCommon.DTypeOption();
+        public IEnumerable<Option> All => [Model, .. Prompts.All, DType, AblationN];
+
+        public StudyInputs Read(ParseResult r)
+        {
+            var options = Prompts.Read(r) with { AblationN = CliCommon.InRange(r.GetValue(AblationN), 1, SplitSizes.MaxTotal, "--ablation-n") };
+            var modelDir = r.GetValue(Model)!;
+            var dtype = r.GetValue(DType)!;
+            CliCommon.ParseDType(dtype);
+            return new StudyInputs(modelDir, r.GetValue(Prompts.Tokenizer) ?? modelDir, dtype, options, r.GetValue(Prompts.Out)!);
+        }
     }
 
     /// <summary>The tokenizer in a folder, or a usage error naming --tokenizer (shared with the generic analysis verbs).</summary>

@@ -2,6 +2,7 @@
 using SharpLens.Reports;
 using System.CommandLine;
 using System.Globalization;
+using SharpLens.Analysis.Parens;
 using SharpLens.Analysis.Probes;
 using SharpLens.Tokenization;
 
@@ -24,12 +25,14 @@ internal static class ProbeCommand
         var batch = new Option<int>("--batch-size") { Description = "functions per forward pass", DefaultValueFactory = _ => 8 };
         var seed = new Option<long>("--seed") { Description = "seed of the linear probe and k-means", DefaultValueFactory = _ => 0 };
         var compare = new Option<string?>("--compare") { Description = "a second model folder probed on the same pairs (side by side, with the difference)" };
-        var outDir = new Option<string>("--out") { Description = "output folder for probe.json, probe.csv and plots", Required = true };
+        var outDir = new Option<string>("--out") { Description = "output folder for probe.json, probe.csv and plots (with --shard: the run folder)", Required = true };
+        var shard = new Option<string?>("--shard") { Description = "run shard I of N (0-based) of the (model, layer) probe units into the run folder --out; `sharplens merge` writes the report" };
         var cmd = new Command("probe", "Probe code-token pair vectors (AST distance, sibling, data flow) per layer: logistic regression and DirectProbe.");
-        foreach (var o in new Option[] { model, pairs, layers, probe, mode, perLabel, budget, maxTokens, batch, seed, compare, outDir })
+        foreach (var o in new Option[] { model, pairs, layers, probe, mode, perLabel, budget, maxTokens, batch, seed, compare, outDir, shard })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            var shardOf = parse.GetValue(shard) is { } shardText ? Shard.Parse(shardText) : (Shard?)null;
             var pairsPath = parse.GetValue(pairs)!;
             var output = CliCommon.OutputFolder(parse.GetValue(outDir)!, "--out");
             var dirs = new[] { parse.GetValue(model)! }.Concat(parse.GetValue(compare) is string c ? [c] : Array.Empty<string>()).ToList();
@@ -58,13 +61,15 @@ internal static class ProbeCommand
             }
             Console.Error.WriteLine($"{records.Count} {records[0].Task} pairs ({records.Count(p => p.IsTrain)} train, {records.Count(p => !p.IsTrain)} test) " +
                 $"from {records.Select(p => p.FunctionId).Distinct().Count()} functions");
-            var runs = dirs.Select(d => ProbeStudy.Run(d, records, options, Console.Error.WriteLine)).ToList();
-            var files = CliCommon.WriteFolder(output, tmp => ProbeReport.Write(tmp, pairsPath, runs, new
+            object settings = new
             {
                 layers = options.Layers, probe = parse.GetValue(probe), mode = parse.GetValue(mode), clusters_per_label = k, svm_c = options.Direct.Svm.C,
                 svm_max_epochs = options.Direct.Svm.MaxEpochs, svm_budget = sv, linear_steps = options.Linear.Steps, linear_l2 = options.Linear.L2,
                 linear_lr = options.Linear.LearningRate, seed = parse.GetValue(seed), max_tokens = options.MaxTokens, batch_size = b,
-            }));
+            };
+            if (shardOf is Shard s) return ProbeSharding.RunShard(dirs, pairsPath, records, options, settings, s, output);
+            var runs = dirs.Select(d => ProbeStudy.Run(d, records, options, Console.Error.WriteLine)).ToList();
+            var files = CliCommon.WriteFolder(output, tmp => ProbeReport.Write(tmp, pairsPath, runs, settings));
             Console.WriteLine(Table(runs));
             Console.WriteLine($"wrote {Path.Combine(output, Path.GetFileName(files.Json))}, {Path.GetFileName(files.Csv)} and {files.Plots.Count} plot files");
             return 0;

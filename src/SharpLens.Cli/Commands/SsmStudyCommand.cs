@@ -1,6 +1,7 @@
 // `sharplens ssm-study`: SSM-Interpret end to end over a manifest (library: Analysis/SsmInterpret; files: Reports/SsmStudyReport).
 using System.CommandLine;
 using System.Globalization;
+using SharpLens.Analysis.Parens;
 using SharpLens.Analysis.Probes;
 using SharpLens.Analysis.SsmInterpret;
 using SharpLens.Code.Datasets;
@@ -36,11 +37,15 @@ internal static class SsmStudyCommand
         var kernelLength = new Option<int>("--kernel-length") { Description = "S4D kernel length L for the spectra (the paper: 4096)", DefaultValueFactory = _ => 4096 };
         var cache = new Option<string?>("--cache") { Description = "feature cache folder (default: OUT/feature-cache)" };
         var noCache = new Option<bool>("--no-cache") { Description = "extract features without reading or writing the cache" };
+        var shard = new Option<string?>("--shard") { Description = "run shard I of N (0-based) of the (model, task, layer) probe units into the run folder --out (needs --pairs-dir); `sharplens merge` writes the report" };
         var cmd = new Command("ssm-study", "The SSM-Interpret study end to end: probes per layer, S4D kernel spectra and shifts, the short-convolution fix, claims → HTML + JSON + CSV.");
-        foreach (var o in new Option[] { manifest, outDir, pairsDir, source, pairsSeed, tasks, probe, mode, perLabel, budget, exactLimit, layers, maxTokens, batch, linearSteps, seed, kernelLength, cache, noCache })
+        foreach (var o in new Option[] { manifest, outDir, pairsDir, source, pairsSeed, tasks, probe, mode, perLabel, budget, exactLimit, layers, maxTokens, batch, linearSteps, seed, kernelLength, cache, noCache, shard })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            var shardOf = parse.GetValue(shard) is { } shardText ? Shard.Parse(shardText) : (Shard?)null;
+            if (shardOf is not null && parse.GetValue(source) is not null)
+                throw new UsageException("--shard needs --pairs-dir, found --source: generate the pairs once (`sharplens data probe-pairs`) so that every shard reads the same files");
             int k = parse.GetValue(perLabel), b = parse.GetValue(batch), sv = parse.GetValue(budget), kl = parse.GetValue(kernelLength);
             int ls = parse.GetValue(linearSteps);
             if (k < 1 || b < 1 || sv < 1 || ls < 1)
@@ -79,18 +84,16 @@ internal static class SsmStudyCommand
             SsmStudy.Check(m, pairs, options);
             PrintPlan(m, pairs, options);
 
-            var result = ProgressBars.Run(progress => SsmStudy.Run(m, pairs, options,
-                parse.GetValue(noCache) ? null : new FeatureStore(parse.GetValue(cache) ?? Path.Combine(output, "feature-cache")), progress));
-            result = result with
+            object settings = new
             {
-                Settings = new
-                {
-                    tasks = taskList, probe = parse.GetValue(probe), probe_mode = parse.GetValue(mode), clusters_per_label = k, svm_budget = sv, svm_c = options.Probe.Direct.Svm.C,
-                    exact_limit = options.Probe.Direct.ExactLimit, layers = options.Probe.Layers, max_tokens = options.Probe.MaxTokens, batch_size = b,
-                    seed = parse.GetValue(seed), kernel_length = kl, linear_steps = options.Probe.Linear.Steps, linear_l2 = options.Probe.Linear.L2,
-                    pairs = pairs.Select(p => p.Source).ToList(), mamba_functions = options.MambaFunctions, mamba_max_lag = options.MambaMaxLag,
-                },
+                tasks = taskList, probe = parse.GetValue(probe), probe_mode = parse.GetValue(mode), clusters_per_label = k, svm_budget = sv, svm_c = options.Probe.Direct.Svm.C,
+                exact_limit = options.Probe.Direct.ExactLimit, layers = options.Probe.Layers, max_tokens = options.Probe.MaxTokens, batch_size = b,
+                seed = parse.GetValue(seed), kernel_length = kl, linear_steps = options.Probe.Linear.Steps, linear_l2 = options.Probe.Linear.L2,
+                pairs = pairs.Select(p => p.Source).ToList(), mamba_functions = options.MambaFunctions, mamba_max_lag = options.MambaMaxLag,
             };
+            var store = parse.GetValue(noCache) ? null : new FeatureStore(parse.GetValue(cache) ?? Path.Combine(output, "feature-cache"));
+            if (shardOf is Shard s) return SsmSharding.RunShard(m, pairs, options, settings, store, s, output);
+            var result = ProgressBars.Run(progress => SsmStudy.Run(m, pairs, options, store, progress)) with { Settings = settings };
             CliCommon.WriteFolder(output, tmp =>
             {
                 SsmStudyReport.Write(result, tmp);
@@ -103,7 +106,7 @@ internal static class SsmStudyCommand
         return cmd;
     }
 
-    static IReadOnlyList<TaskPairs> ReadPairs(string dir, IReadOnlyList<string> tasks)
+    internal static IReadOnlyList<TaskPairs> ReadPairs(string dir, IReadOnlyList<string> tasks)
     {
         if (!Directory.Exists(dir))
             throw new DirectoryNotFoundException($"pairs folder not found: {dir} (expected {string.Join(", ", tasks.Select(t => t + ".jsonl"))} from `sharplens data probe-pairs`, or pass --source)");
@@ -139,7 +142,7 @@ internal static class SsmStudyCommand
                 .Select(r => r.PaperLayer is int p ? $"paper {p} of 12 → blocks.{r.Layer}" : $"blocks.{r.Layer}")));
     }
 
-    static void Print(SsmStudyResult r, string output)
+    internal static void Print(SsmStudyResult r, string output)
     {
         static string F(double? v) => v is double x && double.IsFinite(x) ? x.ToString("0.000", CultureInfo.InvariantCulture) : "–";
         var probes = new Table().Title("probe test accuracy").AddColumns("model", "task", "probe", "layers", "accuracy per layer");

@@ -109,6 +109,20 @@ public static class ModelLoader
         return total;
     }
 
+    /// <summary>
+    /// The files a load reads: config.json and the weights <see cref="OpenWeights"/> picks (an index with its shards), so
+    /// a hash over them identifies the model.
+    /// </summary>
+    public static IReadOnlyList<string> WeightFiles(string directory)
+    {
+        using var source = OpenWeights(directory, out var name);
+        var files = new List<string> { System.IO.Path.Combine(directory, "config.json"), name };
+        if (name.EndsWith(".index.json", StringComparison.Ordinal))                      // OpenWeights checked the index and its shards
+            files.AddRange(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(name))!["weight_map"]!.AsObject()
+                .Select(kv => kv.Value!.GetValue<string>()).Distinct().OrderBy(f => f, StringComparer.Ordinal).Select(f => System.IO.Path.Combine(directory, f)));
+        return files;
+    }
+
     /// <summary>Opens the weights of a folder: model.safetensors, model.safetensors.index.json + shards, pytorch_model.bin,
     /// model.bin or exactly one *.pth (PyTorch zip, read by a restricted unpickler), in that order of preference.</summary>
     public static ITensorSource OpenWeights(string directory, out string sourceName)

@@ -128,6 +128,23 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["parens-zero-n"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--n", "0"], "--n must be in [1, 1000000], found 0"),
         ["parens-out-is-file"] = (["parens", "--model", "{D}/x", "--out", "{D}/a-file"], "--out expects a folder, found a file"),
         ["parens-missing-model"] = (["parens", "--model", "{D}/nowhere", "--out", "{O}"], "model folder not found"),
+        ["parens-shard-index-past-count"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--shard", "4/4"], "--shard I/N needs 0 ≤ I < N, found I = 4 with N = 4"),
+        ["parens-shard-zero-count"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--shard", "0/0"], "--shard I/N needs N ≥ 1, found N = 0"),
+        ["parens-shard-not-i-of-n"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--shard", "half"], "--shard expects I/N (shard I of N, 0-based, e.g. 0/4), found 'half'"),
+        ["parens-stage-without-shard"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--stage", "ablate"], "--stage ablate needs --shard I/N"),
+        ["parens-bad-stage"] = (["parens", "--model", "{D}/x", "--out", "{O}", "--shard", "0/2", "--stage", "reduce"], "--stage must be measure or ablate, found 'reduce'"),
+        ["merge-missing-run"] = (["merge", "{D}/nowhere"], "run folder not found"),
+        ["merge-not-a-run"] = (["merge", "{D}"], "expected manifest.json (written by the first `sharplens parens|probe --shard I/N"),
+        ["slurm-no-study"] = (["slurm"], "Required command"),
+        ["slurm-array-zero"] = (["slurm", "parens", "--model", "{D}/x", "--out", "{O}", "--array", "0"], "--array must be in [1, 100000], found 0"),
+        ["slurm-wait-without-submit"] = (["slurm", "parens", "--model", "{D}/x", "--out", "{O}", "--array", "2", "--wait"], "--wait follows submitted jobs; it needs --submit"),
+        ["slurm-missing-model"] = (["slurm", "parens", "--model", "{D}/nowhere", "--out", "{O}", "--array", "2"], "model folder not found"),
+        ["probe-shard-bad"] = (["probe", "--model", "{D}/x", "--pairs", "{D}/x", "--out", "{O}", "--shard", "3/2"], "--shard I/N needs 0 ≤ I < N, found I = 3 with N = 2"),
+        ["ssm-study-shard-with-source"] = (["ssm-study", "--out", "{O}", "--source", "{D}", "--shard", "0/2"], "--shard needs --pairs-dir, found --source"),
+        ["slurm-probe-bad-option"] = (["slurm", "probe", "--out", "{O}", "--array", "2", "--", "--model", "{D}/x", "--pairs", "{D}/x", "--bogus"], "probe options: Unrecognized command or argument '--bogus'"),
+        ["slurm-probe-shard-taken"] = (["slurm", "probe", "--out", "{O}", "--array", "2", "--", "--model", "{D}/x", "--pairs", "{D}/x", "--shard", "0/2"], "--shard is set by `slurm probe`"),
+        ["slurm-ssm-study-source"] = (["slurm", "ssm-study", "--out", "{O}", "--array", "2", "--", "--source", "{D}"], "--shard needs --pairs-dir, found --source"),
+        ["merge-bad-step"] = (["merge", "{D}", "--step", "all"], "--step must be means or report, found 'all'"),
         ["parens-dynamics-no-checkpoints"] = (["parens-dynamics", "--checkpoints", "--out", "{O}"], "expected at least one checkpoint folder, found an empty list"),
         ["parens-dynamics-missing-folder"] = (["parens-dynamics", "--checkpoints", "{D}/nowhere", "--out", "{O}"], "checkpoint folder not found"),
         ["parens-dynamics-not-a-model"] = (["parens-dynamics", "--checkpoints", "{D}/no-config", "--out", "{O}"], "expected a model folder named step_N"),
@@ -187,7 +204,7 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
     public static TheoryData<string> ModelNames() => new(ModelCases.Keys);
 
     /// <summary>The commands this table was written for; commands added since are covered by ErrorPathTests until they get rows.</summary>
-    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens", "parens-dynamics", "ssm-sizes", "ssm-study"];
+    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens", "parens-dynamics", "ssm-sizes", "ssm-study", "merge", "slurm"];
 
     [Fact]
     public void The_table_has_at_least_60_cases_across_the_commands()

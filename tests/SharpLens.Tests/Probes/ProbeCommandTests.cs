@@ -134,6 +134,45 @@ public sealed class ProbeCommandTests : IDisposable
         }
     }
 
+    /// <summary>A report file with every "seconds" field removed (timings are the one thing a rerun cannot reproduce).</summary>
+    static string WithoutSeconds(string file) => file.EndsWith(".csv")
+        ? string.Join("\n", File.ReadAllLines(file).Select(l => l[..l.LastIndexOf(',')]))                 // seconds is the last column
+        : System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(file), @"\s*""seconds"": [^,\n}]*,?", "");
+
+    [FixtureFact]
+    public void Probe_sharded_three_ways_and_merged_writes_the_unsharded_runs_numbers()
+    {
+        // Given two 2-layer models: 4 (model, layer) units, cut 3 ways as [a:0], [a:1], [b:0, b:1]
+        var a = ModelDir("tiny-a");
+        var b = ModelDir("tiny-b2");
+        var pairs = Pairs();
+        string[] study = ["probe", "--model", a, "--compare", b, "--pairs", pairs, "--probe", "both", "--mode", "kmeans", "--clusters-per-label", "4"];
+        string reference = dir.File("reference"), run = dir.File("run");
+        Assert.Equal(0, Support.Cli.Run([.. study, "--out", reference]).Code);
+
+        foreach (var i in new[] { 2, 0, 1 })
+            Assert.Equal(0, Support.Cli.Run([.. study, "--out", run, "--shard", $"{i}/3"]).Code);
+        var (code, stderr) = Support.Cli.Run("merge", run);
+
+        Assert.True(code == 0, stderr);
+        foreach (var f in new[] { "probe.csv", "probe.json" })
+            Assert.Equal(WithoutSeconds(Path.Combine(reference, f)), WithoutSeconds(Path.Combine(run, f)));
+        // ScottPlot numbers its clip paths with a process-wide counter; the drawing itself must be the same
+        static string Svg(string dir) => System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(Path.Combine(dir, "probe_accuracy.svg")), @"cl_[0-9a-z]+", "cl_");
+        Assert.Equal(Svg(reference), Svg(run));
+        Assert.Equal(1 + 2 * 2 * 2, File.ReadAllLines(Path.Combine(run, "probe.csv")).Length);
+
+        // a missing shard is named; more shards than units are refused before anything is written
+        Directory.Delete(SharpLens.Reports.ShardedRun.ShardDir(run, "probe", new(1, 3)), true);
+        (code, stderr) = Support.Cli.Run("merge", run);
+        Assert.Equal(2, code);
+        Assert.Contains("expected 3 probe shards, missing 1/3", stderr);
+        (code, stderr) = Support.Cli.Run([.. study, "--out", dir.File("run5"), "--shard", "0/5"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--shard: 5 shards are more than the work units: expected at most 4", stderr);
+        Assert.False(Directory.Exists(dir.File("run5")));
+    }
+
     [FixtureFact]
     public void Bad_inputs_fail_with_exit_2_and_leave_no_output()
     {

@@ -19,6 +19,79 @@ public sealed class SsmStudyCommandTests : IDisposable
         Support.Cli.Run(["ssm-study", "--manifest", manifest, "--out", output, "--pairs-dir", dir.File("pairs"), "--kernel-length", $"{KernelLength}",
             "--clusters-per-label", "4", "--linear-steps", "20", .. extra]);
 
+    /// <summary>A report file without its timings (stage seconds, feature and probe seconds), the one thing a rerun cannot reproduce.</summary>
+    static string WithoutSeconds(string file)
+    {
+        var text = File.ReadAllText(file);
+        if (file.EndsWith(".csv"))
+        {
+            var lines = text.Split('\n');
+            int col = Array.IndexOf(lines[0].Split(','), "seconds");
+            return col < 0 ? text : string.Join("\n", lines.Select(l => string.Join(",", l.Split(',').Where((_, i) => i != col))));
+        }
+        if (file.EndsWith(".json"))
+        {
+            var json = JsonNode.Parse(text)!;
+            json.AsObject().Remove("stage_seconds");
+            foreach (var row in json["features"]!.AsArray().Concat(json["probes"]!.AsArray())) row!.AsObject().Remove("seconds");
+            return json.ToJsonString();
+        }
+        text = System.Text.RegularExpressions.Regex.Replace(text, @"Stage times \(s\): [^<]*", "");
+        return System.Text.RegularExpressions.Regex.Replace(text, @"<td>[0-9.]+</td></tr>", "</tr>");          // a probe row's last cell: its seconds
+    }
+
+    [Fact]
+    public void Sharded_three_ways_and_merged_the_study_writes_the_unsharded_runs_numbers()
+    {
+        // Given a pretrained CodeSSM and its fine-tuned variant: 2 models × 3 tasks × 4 layers = 24 probe units, cut into
+        // 3 shards of 8 (the second holds the fine-tuned model's first unit, so it computes that model's spectra)
+        var manifest = StudyFolders.Create(dir.Path, [("codessm", "codessm", "pretrained", null), ("codessm-typeinf", "codessm", "typeinf", "codessm")]);
+        string reference = dir.File("reference"), run = dir.File("run");
+        Assert.Equal(0, Study(manifest, reference, "--no-cache").Code);
+
+        foreach (var i in new[] { 1, 2, 0 })
+        {
+            var (c, err) = Study(manifest, run, "--shard", $"{i}/3");                        // the shards share RUN/feature-cache
+            Assert.True(c == 0, err);
+        }
+        var (code, stderr) = Support.Cli.Run("merge", run);
+
+        Assert.True(code == 0, stderr);
+        foreach (var f in SsmStudyReport.Files)
+            Assert.Equal(WithoutSeconds(Path.Combine(reference, f)), WithoutSeconds(Path.Combine(run, f)));
+        Assert.Equal(2 * 3 * 4 * 2, JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!["probes"]!.AsArray().Count);
+        (code, stderr) = Study(manifest, dir.File("run25"), "--shard", "0/25");
+        Assert.Equal(2, code);
+        Assert.Contains("--shard: 25 shards are more than the work units: expected at most 24", stderr);
+        Assert.False(Directory.Exists(dir.File("run25")));
+    }
+
+    [Fact]
+    public void Slurm_writes_a_shard_array_and_its_merge_and_bounds_the_array_by_the_probe_units()
+    {
+        // Given one 4-layer CodeSSM and 3 tasks: 12 (model, task, layer) units
+        var manifest = StudyFolders.Create(dir.Path, [("codessm", "codessm", "pretrained", null)]);
+        var run = dir.File("run");
+        string[] Slurm(int array) => ["slurm", "ssm-study", "--out", run, "--array", $"{array}", "--sharplens", "/opt/sharplens/sharplens",
+            "--", "--manifest", manifest, "--pairs-dir", dir.File("pairs"), "--kernel-length", $"{KernelLength}"];
+
+        var (code, stderr) = Support.Cli.Run(Slurm(13));
+        Assert.Equal(2, code);
+        Assert.Contains("--array: 13 shards are more than the work units: expected at most 12", stderr);
+        Assert.False(Directory.Exists(run));
+
+        (code, stderr) = Support.Cli.Run(Slurm(12));
+        Assert.True(code == 0, stderr);
+        var batch = File.ReadAllText(Path.Combine(run, "slurm", "ssm-study.sbatch"));
+        Assert.Contains("exec \"${SHARPLENS[@]}\" ssm-study \"${STUDY[@]}\" --out \"$RUN\" --shard \"$SLURM_ARRAY_TASK_ID/$SHARDS\" ;;", batch);
+        Assert.Contains($"  --manifest {manifest}\n", batch);
+        Assert.Contains($"cd {Directory.GetCurrentDirectory()}", batch);
+        var submit = File.ReadAllText(Path.Combine(run, "slurm", "submit.sh"));
+        Assert.Contains("SSM_ARRAY=${SSM_ARRAY-0-11}", submit);
+        Assert.Contains("[ -z \"$SSM_ARRAY\" ] || submit ssm --array=\"$SSM_ARRAY\"", submit);
+        Assert.True(submit.IndexOf("submit ssm ", StringComparison.Ordinal) < submit.IndexOf("submit merge", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Full_study_writes_every_file_and_its_numbers_can_be_recomputed()
     {

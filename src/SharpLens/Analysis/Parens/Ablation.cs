@@ -37,22 +37,65 @@ public sealed class MeanActivations : IDisposable
             var act = cache[name].to(ScalarType.Float32);                                    // [batch, pos, …]
             for (int b = 0; b < batch.Prompts.Count; b++)
             {
-                var key = (batch.Prompts[b].Depth, name.ToString());
                 var rows = act[b].narrow(0, batch.Offset[b], batch.Width - batch.Offset[b]).flip(0);    // [len, …] from the end
-                if (!sums.TryGetValue(key, out var acc))
-                    acc = (zeros([rows.shape[0], .. rows.shape.Skip(1)]).DetachFromDisposeScope(), zeros(rows.shape[0]).DetachFromDisposeScope());
-                if (acc.Sum.shape[0] < rows.shape[0])
-                {
-                    var grown = zeros([rows.shape[0], .. rows.shape.Skip(1)]); grown.narrow(0, 0, acc.Sum.shape[0]).copy_(acc.Sum);
-                    var gc = zeros(rows.shape[0]); gc.narrow(0, 0, acc.Count.shape[0]).copy_(acc.Count);
-                    acc.Sum.Dispose(); acc.Count.Dispose();
-                    acc = (grown.DetachFromDisposeScope(), gc.DetachFromDisposeScope());
-                }
-                acc.Sum.narrow(0, 0, rows.shape[0]).add_(rows);
-                acc.Count.narrow(0, 0, rows.shape[0]).add_(1);
-                sums[key] = acc;
+                Accumulate((batch.Prompts[b].Depth, name.ToString()), rows, ones(rows.shape[0]));
             }
         }
+    }
+
+    /// <summary>
+    /// Adds the sums and counts of <paramref name="part"/> (e.g. one batch's) to these. Summing per-batch parts in batch
+    /// order gives the same bits whether the parts were computed in this process or read back from a shard's file.
+    /// </summary>
+    public void Merge(MeanActivations part)
+    {
+        foreach (var (key, (sum, count)) in part.sums.OrderBy(kv => kv.Key.Depth).ThenBy(kv => kv.Key.Hook, StringComparer.Ordinal))
+            Accumulate(key, sum, count);
+    }
+
+    void Accumulate((int Depth, string Hook) key, Tensor rowSum, Tensor rowCount)
+    {
+        long len = rowSum.shape[0];
+        if (!sums.TryGetValue(key, out var acc))
+            acc = (zeros([len, .. rowSum.shape.Skip(1)]).DetachFromDisposeScope(), zeros(len).DetachFromDisposeScope());
+        if (acc.Sum.shape[0] < len)
+        {
+            var grown = zeros([len, .. rowSum.shape.Skip(1)]); grown.narrow(0, 0, acc.Sum.shape[0]).copy_(acc.Sum);
+            var gc = zeros(len); gc.narrow(0, 0, acc.Count.shape[0]).copy_(acc.Count);
+            acc.Sum.Dispose(); acc.Count.Dispose();
+            acc = (grown.DetachFromDisposeScope(), gc.DetachFromDisposeScope());
+        }
+        acc.Sum.narrow(0, 0, len).add_(rowSum);
+        acc.Count.narrow(0, 0, len).add_(rowCount);
+        sums[key] = acc;
+    }
+
+    /// <summary>The sums and counts as named tensors (<c>{depth}|{hook}|sum</c>, <c>…|count</c>), for a file.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> Tensors(string prefix = "") =>
+        sums.OrderBy(kv => kv.Key.Depth).ThenBy(kv => kv.Key.Hook, StringComparer.Ordinal)
+            .SelectMany(kv => new[] { ($"{prefix}{kv.Key.Depth}|{kv.Key.Hook}|sum", kv.Value.Sum), ($"{prefix}{kv.Key.Depth}|{kv.Key.Hook}|count", kv.Value.Count) });
+
+    /// <summary>Sums and counts read back from <see cref="Tensors"/> names (the prefix removed); copies the tensors.</summary>
+    public static MeanActivations FromTensors(IEnumerable<(string Name, Tensor Tensor)> named)
+    {
+        var m = new MeanActivations();
+        var parts = new Dictionary<(int, string), (Tensor? Sum, Tensor? Count)>();
+        foreach (var (name, t) in named)
+        {
+            var f = name.Split('|');
+            if (f.Length != 3 || !int.TryParse(f[0], out var depth) || f[2] is not ("sum" or "count"))
+                throw new InvalidDataException($"expected mean-activation tensors named DEPTH|HOOK|sum or DEPTH|HOOK|count, found '{name}'");
+            var copy = t.to(ScalarType.Float32).clone().DetachFromDisposeScope();
+            parts.TryGetValue((depth, f[1]), out var p);
+            parts[(depth, f[1])] = f[2] == "sum" ? (copy, p.Count) : (p.Sum, copy);
+        }
+        foreach (var (key, (sum, count)) in parts)
+        {
+            if (sum is null || count is null || count.shape[0] != sum.shape[0])
+                throw new InvalidDataException($"mean activations of {key.Item2} at depth {key.Item1}: expected a sum and a count of the same length, found {(sum is null ? "no sum" : count is null ? "no count" : $"{sum.shape[0]} vs {count.shape[0]} positions")}");
+            m.sums[key] = (sum, count);
+        }
+        return m;
     }
 
     /// <summary>The mean for a depth and hook aligned to a left-padded batch of <paramref name="width"/> positions: [width, …].</summary>

@@ -31,89 +31,135 @@ public static class ParensStudy
         if (!model.Info.IsCausal) throw new NotSupportedException($"{model.Info.Architecture} is not a causal LM; the paren accuracy scores the next token");
         var prompts = ParensPrompts.Prepare(tokenizer, ParensData.Load("template", depths, perDepth, seed));
         var outcomes = new List<PromptOutcome>();
-        Passes(model, prompts, batch, [], "accuracy", null, (b, cache) => outcomes.AddRange(ParensMeasures.Outcomes(cache, b)));
+        Passes(model, PromptBatch.Chunks(prompts, batch).ToList(), [], "accuracy", null, (b, cache) => outcomes.AddRange(ParensMeasures.Outcomes(cache, b)));
         return ParensSummaries.Accuracy(outcomes);
     }
 
     /// <summary>Runs the study on prepared prompts (main set and already-closed set); <paramref name="tokenText"/> names predicted ids in the viewer.</summary>
+    /// <remarks>
+    /// The same stages a sharded run executes one shard at a time (<see cref="Measure"/>, <see cref="MeanActivations.Merge"/>
+    /// of the per-batch parts in batch order, <see cref="Ablate"/>, <see cref="Assemble"/>), so both give the same numbers.
+    /// </remarks>
     public static ParensStudyResult Run(HookedModel model, IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<PreparedPrompt> closedPrompts,
         ParensStudyOptions options, IProgress<StudyProgress>? progress = null, Func<int, string>? tokenText = null)
     {
-        tokenText ??= id => id.ToString();
-        var readout = Require(model, prompts.Concat(closedPrompts));
-        var info = model.Info;
-        int nl = info.NLayers, nh = info.NHeads;
+        var plan = new ParensPlan(prompts, closedPrompts, options);
         var seconds = new Dictionary<string, double>();
+        using var measured = Measure(model, plan, Shard.All, progress, seconds);
+        using var means = new MeanActivations();
+        foreach (var (_, part) in measured.MeanParts) means.Merge(part);
+        var runs = Ablate(model, plan, means, Shard.All, progress, seconds);
+        return Assemble(ModelFacts.Of(model), plan, measured.Records, runs, seconds, tokenText ?? (id => id.ToString()));
+    }
+
+    /// <summary>
+    /// Stages 1–5 and the mean activations' partial sums on <paramref name="shard"/>'s batches: per-prompt records of the
+    /// main and already-closed passes, and one <see cref="MeanActivations"/> part per ablation batch (its global index).
+    /// </summary>
+    public static ParensMeasuredShard Measure(HookedModel model, ParensPlan plan, Shard shard, IProgress<StudyProgress>? progress, IDictionary<string, double> seconds)
+    {
+        var readout = Require(model, plan.Prompts.Concat(plan.ClosedPrompts));
         var clock = Stopwatch.StartNew();
-        void Lap(string stage) { seconds[stage] = Math.Round(clock.Elapsed.TotalSeconds, 2); clock.Restart(); }
+        void Lap(string stage) { AddSeconds(seconds, stage, clock.Elapsed.TotalSeconds); clock.Restart(); }
 
         // 1–4: one pass per batch over the main prompts, caching the last position of the study hooks.
-        var viewerIds = prompts.GroupBy(p => p.Depth).SelectMany(g => g.Take(options.ViewerPerDepth)).Select(p => p.Example.Id).ToHashSet();
-        var main = MeasureMain(model, readout, prompts, options.Batch, attention: true, viewerIds, progress);
-        var (outcomes, lens, dla, roles, viewer) = (main.Outcomes, main.Lens, main.Dla, main.Roles, main.Viewer);
+        var main = MeasureMain(model, readout, shard.Take(plan.MainChunks), attention: true, plan.ViewerIds, progress);
         Lap("study pass");
-
         // 5: counting heads on the already-closed variant.
-        var counting = MeasureCounting(model, readout, closedPrompts, options.Depths, options.Batch, progress);
-        var (parenDepths, parenIds, headParens, closedOutcomes) = (counting.ParenDepths, counting.ParenIds, counting.HeadParens, counting.ClosedOutcomes);
+        var counting = MeasureCounting(model, readout, shard.Take(plan.ClosedChunks), plan.ParenDepths, plan.ParenIds, progress);
         Lap("counting heads");
-
-        // 6: ablations on the first AblationN prompts of each depth; means from caches of those prompts.
-        var ablationPrompts = prompts.GroupBy(p => p.Depth).SelectMany(g => g.Take(options.AblationN)).ToList();
-        // rows of any depth (means are per row); 4 × --batch per pass: ablation passes keep no caches, and fewer, larger passes cut per-op overhead
-        var achunks = PromptBatch.Chunks(ablationPrompts, 4 * options.Batch, byDepth: false).Select(PromptBatch.Of).ToList();
-        using var means = new MeanActivations();
-        var meanHooks = Enumerable.Range(0, nl).SelectMany(l => new[] { HookName.Z(l), HookName.AttnOut(l), HookName.MlpOut(l) }).ToList();
-        for (int i = 0; i < achunks.Count; i++)
+        // 6a: mean activations of the ablation prompts, one part per batch (summed later in batch order, never a mean of means).
+        var meanHooks = Enumerable.Range(0, model.Info.NLayers).SelectMany(l => new[] { HookName.Z(l), HookName.AttnOut(l), HookName.MlpOut(l) }).ToArray();
+        var (start, length) = shard.Range(plan.AblationChunks.Count);
+        var parts = new List<(int, MeanActivations)>();
+        for (int i = 0; i < length; i++)
         {
-            progress?.Report(new StudyProgress("mean activations", i, achunks.Count));
-            var batch = achunks[i];
-            using var cache = model.RunWithCache(batch.Ids, HookFilter.Names(meanHooks.ToArray()), batch.Mask, dtype: ScalarType.Float32);
-            using (NewDisposeScope()) means.Add(cache, batch, meanHooks);
+            progress?.Report(new StudyProgress("mean activations", i, length));
+            using var batch = PromptBatch.Of(plan.AblationChunks[start + i]);
+            using var cache = model.RunWithCache(batch.Ids, HookFilter.Names(meanHooks), batch.Mask, dtype: ScalarType.Float32);
+            var part = new MeanActivations();
+            using (NewDisposeScope()) part.Add(cache, batch, meanHooks);
+            parts.Add((start + i, part));
         }
-        var targets = Ablation.AllTargets(nl, nh);
-        var runs = new List<(AblationTarget, string, IReadOnlyList<AblatedPrompt>)>();
-        int total = targets.Count * 2, done = 0;
-        foreach (var target in targets)
-            foreach (var mode in new[] { "zero", "mean" })
+        progress?.Report(new StudyProgress("mean activations", length, length));
+        Lap("mean activations");
+        return new ParensMeasuredShard(new ParensMeasured(main.Outcomes, main.Lens, main.Dla, main.Roles, main.Viewer, counting.HeadParens, counting.ClosedOutcomes), parts);
+    }
+
+    /// <summary>Stage 6b: <paramref name="shard"/>'s (target, mode) ablations, each scored on every ablation prompt under the run's <paramref name="means"/>.</summary>
+    public static IReadOnlyList<AblationRun> Ablate(HookedModel model, ParensPlan plan, MeanActivations means, Shard shard, IProgress<StudyProgress>? progress,
+        IDictionary<string, double> seconds)
+    {
+        Require(model, plan.AblationPrompts);
+        var clock = Stopwatch.StartNew();
+        var units = ParensPlan.AblationUnits(model.Info.NLayers, model.Info.NHeads);
+        var (start, length) = shard.Range(units.Count);
+        var achunks = plan.AblationChunks.Select(PromptBatch.Of).ToList();
+        var runs = new List<AblationRun>();
+        try
+        {
+            for (int u = start; u < start + length; u++)
             {
-                progress?.Report(new StudyProgress("ablation", done++, total));
+                progress?.Report(new StudyProgress("ablation", u - start, length));
+                var (target, mode) = (units[u].Target, units[u].Mode);
                 var scored = new List<AblatedPrompt>();
                 foreach (var batch in achunks)
                     scored.AddRange(Ablation.Score(model, batch, [mode == "zero" ? Ablation.Zero(target) : Ablation.Mean(target, means, batch)]));
-                runs.Add((target, mode, scored));
+                runs.Add(new AblationRun(u, target.ToString(), mode, scored));
             }
-        progress?.Report(new StudyProgress("ablation", total, total));
-        foreach (var b in achunks) b.Dispose();
-        Lap("ablation");
+            progress?.Report(new StudyProgress("ablation", length, length));
+        }
+        finally { foreach (var b in achunks) b.Dispose(); }
+        AddSeconds(seconds, "ablation", clock.Elapsed.TotalSeconds);
+        return runs;
+    }
 
+    /// <summary>The summaries, viewer, claims and notes from every shard's records (in shard order) and every ablation.</summary>
+    public static ParensStudyResult Assemble(ModelFacts model, ParensPlan plan, ParensMeasured records, IReadOnlyList<AblationRun> runs,
+        IReadOnlyDictionary<string, double> seconds, Func<int, string> tokenText)
+    {
+        var (prompts, closedPrompts, options) = (plan.Prompts, plan.ClosedPrompts, plan.Options);
+        int nl = model.NLayers, nh = model.NHeads;
+        var units = ParensPlan.AblationUnits(nl, nh);
+        if (runs.Count != units.Count)
+            throw new InvalidDataException($"expected the {units.Count} ablations of a {nl}-layer, {nh}-head model, found {runs.Count}");
+        for (int i = 0; i < runs.Count; i++)
+            if (runs[i].Unit != i || runs[i].Target != units[i].Target.ToString() || runs[i].Mode != units[i].Mode)
+                throw new InvalidDataException($"ablation {i}: expected {units[i].Target} ({units[i].Mode}), found unit {runs[i].Unit}: {runs[i].Target} ({runs[i].Mode})");
+        var (outcomes, lens, dla) = (records.Outcomes, records.Lens, records.Dla);
         var clean = outcomes.ToDictionary(o => o.Id);
         var lensRows = ParensSummaries.Lens(lens);
         var dlaHeads = ParensSummaries.DlaHeads(dla, nl, nh);
-        var accuracy = ParensSummaries.Accuracy(outcomes.Concat(closedOutcomes));
+        var accuracy = ParensSummaries.Accuracy(outcomes.Concat(records.ClosedOutcomes));
         var firstTop1 = ParensSummaries.FirstTop1(lens, lensRows);
         var dlaLayers = ParensSummaries.DlaLayers(dla, nl);
-        var countingHeads = ParensSummaries.CountingHeads(headParens, parenDepths);
-        var ablation = ParensSummaries.Ablation(clean, runs);
+        var countingHeads = ParensSummaries.CountingHeads(records.HeadParens, plan.ParenDepths);
+        var ablation = ParensSummaries.Ablation(clean, runs.Select(r => (units[r.Unit].Target, r.Mode, r.Scored)));
         var predicted = outcomes.ToDictionary(o => o.Id, o => o.PredictedId);
+        var byId = prompts.ToDictionary(p => p.Example.Id);
         var notes = PromptNotes(prompts, closedPrompts, options);
-        if (ablationPrompts.Count < prompts.Count) notes.Add($"ablations use the first {options.AblationN} prompts of each depth ({ablationPrompts.Count} prompts)");
+        if (plan.AblationPrompts.Count < prompts.Count) notes.Add($"ablations use the first {options.AblationN} prompts of each depth ({plan.AblationPrompts.Count} prompts)");
+        var parenIds = plan.ParenIds;
         var result = new ParensStudyResult
         {
-            Info = new StudyInfo(model.SourceDirectory ?? "(in memory)", info.Architecture, nl, nh, info.DModel, info.DVocab, model.DType.ToString(),
-                options.Dataset, options.Depths, options.N, options.Seed, options.Batch, prompts.Count, closedPrompts.Count, ablationPrompts.Count,
-                parenIds, parenIds.Select(id => closedPrompts.FirstOrDefault(p => p.LabelId == id)?.LabelToken ?? "?").ToList(), seconds),
+            Info = new StudyInfo(model.Model, model.Architecture, nl, nh, model.DModel, model.DVocab, model.DType,
+                options.Dataset, options.Depths, options.N, options.Seed, options.Batch, prompts.Count, closedPrompts.Count, plan.AblationPrompts.Count,
+                parenIds, parenIds.Select(id => closedPrompts.FirstOrDefault(p => p.LabelId == id)?.LabelToken ?? "?").ToList(), new Dictionary<string, double>(seconds)),
             LabelChecks = ParensPrompts.Check(prompts.Concat(closedPrompts)),
             Accuracy = accuracy, LogitLens = lensRows, FirstTop1 = firstTop1,
             DlaSummary = ParensSummaries.DlaSummaries(dla), DlaLayers = dlaLayers, DlaHeads = dlaHeads,
-            AttentionByRole = ParensSummaries.RoleAttention(roles, dlaHeads, options.TopHeads),
+            AttentionByRole = ParensSummaries.RoleAttention(records.Roles, dlaHeads, options.TopHeads),
             CountingHeads = countingHeads, Ablation = ablation,
-            Viewer = viewer.OrderBy(v => v.P.Depth).Select(v => new ViewerPrompt(v.P.Example.Id, v.P.Depth, v.P.LabelToken,
+            Viewer = records.Viewer.Select(v => (P: byId[v.Id], v.Rows)).OrderBy(v => v.P.Depth).Select(v => new ViewerPrompt(v.P.Example.Id, v.P.Depth, v.P.LabelToken,
                 predicted.TryGetValue(v.P.Example.Id, out var pid) ? $"{tokenText(pid)} ({pid})" : "", v.P.Texts, v.P.Roles.Select(r => r.ToString()).ToList(), v.Rows)).ToList(),
             Claims = [], Notes = notes,
         };
         return result with { Claims = ParensClaims.Compare(result) };
     }
+
+    /// <summary>Adds a stage's seconds (shards of one run add theirs).</summary>
+    public static void AddSeconds(IDictionary<string, double> seconds, string stage, double s) =>
+        seconds[stage] = Math.Round((seconds.TryGetValue(stage, out var had) ? had : 0) + s, 2);
 
     /// <summary>What the tokenizer did to the prompts that a reader must know (split labels, cut prompts, fallback counterfactuals, short depths).</summary>
     internal static List<string> PromptNotes(IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<PreparedPrompt> closedPrompts, ParensStudyOptions options)
@@ -143,15 +189,19 @@ public static class ParensStudy
 
     /// <summary>Per-prompt records of the main pass (stages 1–4); <see cref="Viewer"/> holds the attention rows of the viewer's prompts.</summary>
     internal sealed record MainMeasures(List<PromptOutcome> Outcomes, List<LensPoint> Lens, List<DlaPrompt> Dla, List<RoleAttentionPrompt> Roles,
-        List<(PreparedPrompt P, float[][][] Rows)> Viewer);
+        List<ViewerRows> Viewer);
 
     /// <summary>One cached pass per batch over the main prompts: outcomes, logit lens, attribution and (with <paramref name="attention"/>) attention by role.</summary>
     internal static MainMeasures MeasureMain(HookedModel model, Readout readout, IReadOnlyList<PreparedPrompt> prompts, int batchSize, bool attention,
+        IReadOnlySet<string> viewerIds, IProgress<StudyProgress>? progress) =>
+        MeasureMain(model, readout, PromptBatch.Chunks(prompts, batchSize).ToList(), attention, viewerIds, progress);
+
+    internal static MainMeasures MeasureMain(HookedModel model, Readout readout, IReadOnlyList<IReadOnlyList<PreparedPrompt>> chunks, bool attention,
         IReadOnlySet<string> viewerIds, IProgress<StudyProgress>? progress)
     {
         int nl = model.Info.NLayers;
         var m = new MainMeasures([], [], [], [], []);
-        Passes(model, prompts, batchSize, ParensMeasures.StudyHooks(model), "study pass", progress, (batch, cache) =>
+        Passes(model, chunks, ParensMeasures.StudyHooks(model), "study pass", progress, (batch, cache) =>
         {
             m.Outcomes.AddRange(ParensMeasures.Outcomes(cache, batch));
             m.Lens.AddRange(ParensMeasures.LogitLens(cache, readout, nl, batch));
@@ -159,7 +209,7 @@ public static class ParensStudy
             if (!attention) return;
             var rows = ParensMeasures.AttentionRows(cache, nl, batch);
             m.Roles.AddRange(ParensMeasures.ByRole(rows, batch));
-            for (int b = 0; b < batch.Prompts.Count; b++) if (viewerIds.Contains(batch.Prompts[b].Example.Id)) m.Viewer.Add((batch.Prompts[b], rows[b]));
+            for (int b = 0; b < batch.Prompts.Count; b++) if (viewerIds.Contains(batch.Prompts[b].Example.Id)) m.Viewer.Add(new ViewerRows(batch.Prompts[b].Example.Id, rows[b]));
         });
         return m;
     }
@@ -173,14 +223,19 @@ public static class ParensStudy
     internal static CountingMeasures MeasureCounting(HookedModel model, Readout readout, IReadOnlyList<PreparedPrompt> closedPrompts, IReadOnlyList<int> depths,
         int batchSize, IProgress<StudyProgress>? progress)
     {
+        var plan = new ParensPlan([], closedPrompts, new ParensStudyOptions { Depths = depths, Batch = batchSize });
+        return MeasureCounting(model, readout, plan.ClosedChunks, plan.ParenDepths, plan.ParenIds, progress);
+    }
+
+    internal static CountingMeasures MeasureCounting(HookedModel model, Readout readout, IReadOnlyList<IReadOnlyList<PreparedPrompt>> chunks,
+        IReadOnlyList<int> parenDepths, IReadOnlyList<int> parenIds, IProgress<StudyProgress>? progress)
+    {
         int nl = model.Info.NLayers;
-        var parenDepths = depths.OrderBy(d => d).ToList();
-        var parenIds = parenDepths.Select(d => closedPrompts.Where(p => p.Depth == d).GroupBy(p => p.LabelId).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault(-1)).ToList();
         var m = new CountingMeasures(parenDepths, parenIds, [], []);
-        if (!parenIds.All(id => id >= 0) || closedPrompts.Count == 0) return m;
+        if (!parenIds.All(id => id >= 0) || chunks.Count == 0) return m;
         var closedHooks = new List<HookName> { HookName.LnFinalScale };
         for (int l = 0; l < nl; l++) { closedHooks.Add(HookName.Result(l)); closedHooks.Add(HookName.Pattern(l)); }
-        Passes(model, closedPrompts, batchSize, closedHooks, "counting heads", progress, (batch, cache) =>
+        Passes(model, chunks, closedHooks, "counting heads", progress, (batch, cache) =>
         {
             m.ClosedOutcomes.AddRange(ParensMeasures.Outcomes(cache, batch));
             m.HeadParens.AddRange(ParensMeasures.HeadParens(cache, readout, nl, batch, parenIds));
@@ -188,11 +243,10 @@ public static class ParensStudy
         return m;
     }
 
-    /// <summary>One last-position cached pass per batch of <paramref name="prompts"/>, handed to <paramref name="measure"/>, with progress under <paramref name="stage"/>.</summary>
-    static void Passes(HookedModel model, IReadOnlyList<PreparedPrompt> prompts, int batchSize, IReadOnlyList<HookName> hooks, string stage,
+    /// <summary>One last-position cached pass per batch of <paramref name="chunks"/>, handed to <paramref name="measure"/>, with progress under <paramref name="stage"/>.</summary>
+    static void Passes(HookedModel model, IReadOnlyList<IReadOnlyList<PreparedPrompt>> chunks, IReadOnlyList<HookName> hooks, string stage,
         IProgress<StudyProgress>? progress, Action<PromptBatch, LastPositionCache> measure)
     {
-        var chunks = PromptBatch.Chunks(prompts, batchSize).ToList();
         for (int i = 0; i < chunks.Count; i++)
         {
             progress?.Report(new StudyProgress(stage, i, chunks.Count));

@@ -23,6 +23,16 @@ public interface IFeatureStore
     void Save(string key, IReadOnlyDictionary<int, ProbeDataset> byLayer, FeatureReport report);
 }
 
+/// <summary>One probe unit of the study: a (model index in the manifest, task, layer).</summary>
+public sealed record SsmUnit(int Model, string Task, int Layer);
+
+/// <summary>
+/// What <see cref="SsmStudy.Measure"/> computed for one model: some of its probe units' rows and feature reports and,
+/// when <see cref="HasSpectra"/>, its spectra (null for a model without SSM kernels) and notes.
+/// </summary>
+public sealed record SsmModelPart(int Index, bool HasSpectra, StudyModel Model, IReadOnlyList<LayerMapRow> LayerMap, IReadOnlyList<FeatureRow> Features,
+    IReadOnlyList<ProbeRow> Probes, ModelKernels? Spectra, IReadOnlyList<string> Notes, IReadOnlyDictionary<string, double> StageSeconds);
+
 /// <summary>Runs the study; every piece is a record (<see cref="SsmStudyResult"/>), files are written by Reports/.</summary>
 public static class SsmStudy
 {
@@ -61,84 +71,101 @@ public static class SsmStudy
     }
 
     /// <summary>Runs every section for every model of the manifest.</summary>
+    /// <remarks>The same per-model parts a sharded run computes shard by shard (<see cref="Measure"/>), then <see cref="Assemble"/>.</remarks>
     public static SsmStudyResult Run(StudyManifest manifest, IReadOnlyList<TaskPairs> tasks, SsmStudyOptions options, IFeatureStore? store = null,
         IProgress<StudyProgress>? progress = null)
     {
         Check(manifest, tasks, options);
+        var units = Units(manifest, tasks, options);
+        var parts = Enumerable.Range(0, manifest.Entries.Count)
+            .Select(i => Measure(manifest, i, tasks, options, units.Where(u => u.Model == i).ToList(), spectra: true, store, progress)).ToList();
+        return Assemble(manifest, tasks, parts);
+    }
+
+    /// <summary>
+    /// The probe units of a run in the order the study fits them: per model (manifest order), per task, per mapped layer.
+    /// A sharded run gives shard I of N a contiguous range of these.
+    /// </summary>
+    public static IReadOnlyList<SsmUnit> Units(StudyManifest manifest, IReadOnlyList<TaskPairs> tasks, SsmStudyOptions options) =>
+        manifest.Entries.SelectMany((e, i) => tasks.SelectMany(t => MapLayers(e.Name, e.NLayers, options.Probe.Layers).Select(m => m.Layer).Distinct().Order()
+            .Select(layer => new SsmUnit(i, t.Task, layer)))).ToList();
+
+    /// <summary>
+    /// One model's part of the study: its row and layer map, the features of the tasks <paramref name="units"/> name
+    /// (cached per (model, task)), the probes of those units and, with <paramref name="spectra"/>, its kernel spectra.
+    /// </summary>
+    public static SsmModelPart Measure(StudyManifest manifest, int index, IReadOnlyList<TaskPairs> tasks, SsmStudyOptions options, IReadOnlyList<SsmUnit> units,
+        bool spectra, IFeatureStore? store = null, IProgress<StudyProgress>? progress = null)
+    {
+        var e = manifest.Entries[index];
+        int modelIndex = index + 1;
         var stages = new Dictionary<string, double>();
         var notes = new List<string>();
-        var models = new List<StudyModel>();
-        var layerMap = new List<LayerMapRow>();
         var features = new List<FeatureRow>();
         var probes = new List<ProbeRow>();
-        var spectra = new List<(ManifestEntry Entry, ModelKernels Kernels)>();
         var pairsHash = tasks.ToDictionary(t => t.Task, t => Hash(t.Pairs.Select(p => $"{p.Id}\t{p.Label}\t{p.IsTrain}\t{p.A.Start},{p.A.End}\t{p.B.Start},{p.B.End}\t{p.Code}")));
-        foreach (var t in tasks.Where(t => PaperPairs.TryGetValue(t.Task, out var pp) && (t.Train, t.Test) != pp))
-            notes.Add($"{t.Task}: {t.Train}/{t.Test} train/test pairs, the paper used {PaperPairs[t.Task].Train}/{PaperPairs[t.Task].Test}");
-        int modelIndex = 0;
-        foreach (var e in manifest.Entries)
+        var tokenizer = Tokenizer.Load(e.Directory);
+        using var model = ModelLoader.Load(e.Directory);
+        var info = model.Info;
+        var row = new StudyModel(e.Name, e.Folder, e.Role, e.Variant, e.From, info.Architecture, info.NLayers, info.DModel,
+            model.parameters().Sum(p => p.NumberOfElements), e.ConvKernelSize);
+        var map = MapLayers(e.Name, info.NLayers, options.Probe.Layers);
+        var layers = map.Select(m => m.Layer).Distinct().Order().ToList();
+        int maxTokens = options.Probe.MaxTokens ?? PairFeatures.MaxTokens(model);
+        var mine = tasks.Where(t => units.Any(u => u.Task == t.Task)).ToList();
+
+        // features: cached per (model, task); the missing tasks are extracted together in one pass over their functions
+        var sw = Stopwatch.StartNew();
+        string modelKey = e.Name.Replace('/', '-') + "-" + ModelKey(e, maxTokens);
+        var data = new Dictionary<string, IReadOnlyDictionary<int, ProbeDataset>>();
+        var missing = new List<TaskPairs>();
+        foreach (var t in mine)
         {
-            modelIndex++;
-            var tokenizer = Tokenizer.Load(e.Directory);
-            using var model = ModelLoader.Load(e.Directory);
-            var info = model.Info;
-            models.Add(new StudyModel(e.Name, e.Folder, e.Role, e.Variant, e.From, info.Architecture, info.NLayers, info.DModel,
-                model.parameters().Sum(p => p.NumberOfElements), e.ConvKernelSize));
-            var map = MapLayers(e.Name, info.NLayers, options.Probe.Layers);
-            layerMap.AddRange(map);
-            var layers = map.Select(m => m.Layer).Distinct().Order().ToList();
-            int maxTokens = options.Probe.MaxTokens ?? PairFeatures.MaxTokens(model);
-
-            // features: cached per (model, task); the missing tasks are extracted together in one pass over their functions
-            var sw = Stopwatch.StartNew();
-            string modelKey = e.Name.Replace('/', '-') + "-" + ModelKey(e, maxTokens);
-            var data = new Dictionary<string, IReadOnlyDictionary<int, ProbeDataset>>();
-            var missing = new List<TaskPairs>();
-            foreach (var t in tasks)
+            if (store is not null && store.TryLoad(FeatureKey(modelKey, t.Task, pairsHash[t.Task]), layers, out var cached, out var rep))
             {
-                if (store is not null && store.TryLoad(FeatureKey(modelKey, t.Task, pairsHash[t.Task]), layers, out var cached, out var rep))
-                {
-                    data[t.Task] = cached;
-                    features.Add(new FeatureRow(e.Name, t.Task, rep.Functions, rep.FunctionsTruncated, rep.PairsKept, rep.PairsSkipped, rep.PairsSameTokens, rep.MaxTokens, true, 0));
-                }
-                else missing.Add(t);
+                data[t.Task] = cached;
+                features.Add(new FeatureRow(e.Name, t.Task, rep.Functions, rep.FunctionsTruncated, rep.PairsKept, rep.PairsSkipped, rep.PairsSameTokens, rep.MaxTokens, true, 0));
             }
-            if (missing.Count > 0)
+            else missing.Add(t);
+        }
+        if (missing.Count > 0)
+        {
+            string stage = $"features {modelIndex}/{manifest.Entries.Count} {e.Name}";
+            var extracted = PairFeatures.ExtractTasks(model, tokenizer, missing.Select(t => t.Pairs).ToList(), layers, maxTokens, options.Probe.BatchSize,
+                functionsDone: (done, total) => progress?.Report(new StudyProgress(stage, done, total)));
+            for (int i = 0; i < missing.Count; i++)
             {
-                string stage = $"features {modelIndex}/{manifest.Entries.Count} {e.Name}";
-                var extracted = PairFeatures.ExtractTasks(model, tokenizer, missing.Select(t => t.Pairs).ToList(), layers, maxTokens, options.Probe.BatchSize,
-                    functionsDone: (done, total) => progress?.Report(new StudyProgress(stage, done, total)));
-                for (int i = 0; i < missing.Count; i++)
-                {
-                    var (byLayer, rep) = extracted[i];
-                    data[missing[i].Task] = byLayer;
-                    store?.Save(FeatureKey(modelKey, missing[i].Task, pairsHash[missing[i].Task]), byLayer, rep);
-                    features.Add(new FeatureRow(e.Name, missing[i].Task, rep.Functions, rep.FunctionsTruncated, rep.PairsKept, rep.PairsSkipped, rep.PairsSameTokens,
-                        rep.MaxTokens, false, rep.Seconds));
-                }
+                var (byLayer, rep) = extracted[i];
+                data[missing[i].Task] = byLayer;
+                store?.Save(FeatureKey(modelKey, missing[i].Task, pairsHash[missing[i].Task]), byLayer, rep);
+                features.Add(new FeatureRow(e.Name, missing[i].Task, rep.Functions, rep.FunctionsTruncated, rep.PairsKept, rep.PairsSkipped, rep.PairsSameTokens,
+                    rep.MaxTokens, false, rep.Seconds));
             }
-            Add(stages, "features", sw);
+        }
+        Add(stages, "features", sw);
 
-            sw.Restart();
-            int probed = 0, toProbe = tasks.Count * layers.Count;
-            foreach (var t in tasks)
-                foreach (var layer in layers)
-                {
-                    probes.AddRange(ProbeStudy.Probe(e.Name, data[t.Task][layer], options.Probe));
-                    progress?.Report(new StudyProgress($"probes {modelIndex}/{manifest.Entries.Count} {e.Name}", ++probed, toProbe));
-                }
-            Add(stages, "probes", sw);
+        sw.Restart();
+        int probed = 0;
+        foreach (var u in units)
+        {
+            probes.AddRange(ProbeStudy.Probe(e.Name, data[u.Task][u.Layer], options.Probe));
+            progress?.Report(new StudyProgress($"probes {modelIndex}/{manifest.Entries.Count} {e.Name}", ++probed, units.Count));
+        }
+        Add(stages, "probes", sw);
 
-            sw.Restart();
+        sw.Restart();
+        ModelKernels? kernels = null;
+        if (spectra)
+        {
             switch (model)
             {
                 case BigsForMaskedLM b:
-                    spectra.Add((e, SsmKernelAnalysis.Bigs(b, e.Name, options.KernelLength)));
+                    kernels = SsmKernelAnalysis.Bigs(b, e.Name, options.KernelLength);
                     break;
                 case MambaForCausalLM mb:
                     var inputs = tasks.SelectMany(t => t.Pairs).Select(p => p.Code).Distinct().Take(options.MambaFunctions)
                         .Select(code => tokenizer.Encode(code).Ids.Take(options.MambaMaxLag).Select(i => (long)i).ToArray()).ToList();
-                    spectra.Add((e, SsmKernelAnalysis.Mamba(mb, e.Name, options.MambaMaxLag, inputs)));
+                    kernels = SsmKernelAnalysis.Mamba(mb, e.Name, options.MambaMaxLag, inputs);
                     notes.Add($"{e.Name}: Mamba is a selective SSM; its spectra are of effective input-dependent kernels averaged over {inputs.Count} functions of the pairs (beyond the paper)");
                     break;
                 default:
@@ -147,6 +174,36 @@ public static class SsmStudy
             }
             progress?.Report(new StudyProgress("spectra", modelIndex, manifest.Entries.Count));
             Add(stages, "spectra", sw);
+        }
+        return new SsmModelPart(index, spectra, row, map, features, probes, kernels, notes, stages);
+    }
+
+    /// <summary>
+    /// The result from every model's parts (a model may come in several parts from several shards, in shard order; the
+    /// one with <see cref="SsmModelPart.Spectra"/> set gives the spectra and notes): probes in part order, one feature row
+    /// per (model, task) in task order, stage seconds summed, then shifts, scores, retention and claims computed once.
+    /// </summary>
+    public static SsmStudyResult Assemble(StudyManifest manifest, IReadOnlyList<TaskPairs> tasks, IReadOnlyList<SsmModelPart> parts)
+    {
+        var stages = new Dictionary<string, double>();
+        var notes = new List<string>();
+        foreach (var t in tasks.Where(t => PaperPairs.TryGetValue(t.Task, out var pp) && (t.Train, t.Test) != pp))
+            notes.Add($"{t.Task}: {t.Train}/{t.Test} train/test pairs, the paper used {PaperPairs[t.Task].Train}/{PaperPairs[t.Task].Test}");
+        var models = new List<StudyModel>(); var layerMap = new List<LayerMapRow>(); var features = new List<FeatureRow>(); var probes = new List<ProbeRow>();
+        var spectra = new List<(ManifestEntry Entry, ModelKernels Kernels)>();
+        for (int i = 0; i < manifest.Entries.Count; i++)
+        {
+            var mine = parts.Where(p => p.Index == i).ToList();
+            var main = mine.Where(p => p.HasSpectra).ToList() is [var one] ? one
+                : throw new InvalidDataException($"{manifest.Entries[i].Name}: expected exactly one part with its spectra, found {mine.Count(p => p.HasSpectra)} among {mine.Count} parts");
+            models.Add(main.Model);
+            layerMap.AddRange(main.LayerMap);
+            foreach (var t in tasks)
+                if (mine.SelectMany(p => p.Features).FirstOrDefault(f => f.Task == t.Task) is { } f) features.Add(f);
+            probes.AddRange(mine.SelectMany(p => p.Probes));
+            if (main.Spectra is { } k) spectra.Add((manifest.Entries[i], k));
+            notes.AddRange(main.Notes);
+            foreach (var p in mine) foreach (var (stage, sec) in p.StageSeconds) stages[stage] = (stages.TryGetValue(stage, out var had) ? had : 0) + sec;
         }
 
         foreach (var g in features.Where(f => f.FunctionsTruncated > 0).GroupBy(f => (f.Task, f.FunctionsTruncated, f.MaxTokens, f.PairsSkipped)))

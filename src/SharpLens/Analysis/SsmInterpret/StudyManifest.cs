@@ -122,7 +122,7 @@ public sealed record StudyManifest(string Path, IReadOnlyList<ManifestEntry> Ent
     }
 
     /// <summary>SHA-256 over the tokenizer files present (name and content), so two folders compare equal only with identical files.</summary>
-    static string TokenizerHash(string dir, string where)
+    public static string TokenizerHash(string dir, string where)
     {
         using var sha = SHA256.Create();
         int found = 0;
