@@ -11,6 +11,9 @@ public class AnalysisCommandTests
 {
     static readonly string Model = Path.Combine(Fixtures.RepoRoot, "models", "sharplens-py-small");
     const string Prompt = "print(len(str(x", Corrupted = "print(len(x(x";
+    /// <summary>The default model's layer count (read from its config, so the tests follow a retrained model).</summary>
+    static readonly int Layers = JsonDocument.Parse(File.ReadAllText(Path.Combine(Model, "config.json"))).RootElement.GetProperty("num_hidden_layers").GetInt32();
+    static string LastResidPost => $"blocks.{Layers - 1}.hook_resid_post";
 
     /// <summary>The model's next-token logits after <paramref name="prompt"/> (float32 [d_vocab]) and the ids of ")))" and "))" after it.</summary>
     static (float[] Logits, int Answer, int Foil) Reference(string prompt)
@@ -35,7 +38,7 @@ public class AnalysisCommandTests
         var j = Json(tmp.File("lens.json"));
         Assert.Equal(answer, j.GetProperty("input").GetProperty("answer_id").GetInt32());
         var last = j.GetProperty("readings").EnumerateArray().Last();                       // last resid_post, last position
-        Assert.Equal("blocks.3.hook_resid_post", last.GetProperty("hook").GetString());
+        Assert.Equal(LastResidPost, last.GetProperty("hook").GetString());
         Assert.Equal(Array.IndexOf(logits, logits.Max()), last.GetProperty("top_ids")[0].GetInt32());
         double p = Math.Exp(logits[answer] - Math.Log(logits.Sum(v => Math.Exp(v))));
         Assert.True(Math.Abs(p - last.GetProperty("answer_prob").GetDouble()) < 1e-4);
@@ -43,7 +46,7 @@ public class AnalysisCommandTests
         var html = File.ReadAllText(tmp.File("lens.html"));
         Assert.DoesNotContain("http", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("blocks.3.hook_resid_post", html);
+        Assert.Contains(LastResidPost, html);
     }
 
     [Fact]
@@ -56,7 +59,7 @@ public class AnalysisCommandTests
         var a = Json(tmp.File("attribution.json")).GetProperty("attribution");
         Assert.True(Math.Abs(logits[answer] - logits[foil] - a.GetProperty("actual").GetDouble()) < 1e-4);
         Assert.True(Math.Abs(a.GetProperty("sum").GetDouble() - a.GetProperty("actual").GetDouble()) < 1e-4);
-        Assert.Equal(4, a.GetProperty("heads").GetArrayLength());
+        Assert.Equal(Layers, a.GetProperty("heads").GetArrayLength());          // one row of heads per layer
         Assert.Contains("<svg", File.ReadAllText(tmp.File("attribution.html")));
     }
 
@@ -77,7 +80,7 @@ public class AnalysisCommandTests
             Assert.True(Math.Abs(corrupt[answer] - corrupt[foil] - r.GetProperty("corrupted").GetDouble()) < 1e-4);
         }
         // denoising the last layer's resid_post at the last position restores the clean prediction exactly
-        var post = results[0].GetProperty("values")[3].EnumerateArray().Last().GetDouble();
+        var post = results[0].GetProperty("values")[Layers - 1].EnumerateArray().Last().GetDouble();
         Assert.True(Math.Abs(post - results[0].GetProperty("clean").GetDouble()) < 1e-4);
         Assert.Equal("head", results[1].GetProperty("columns").GetString());
         var path = Json(tmp.File("patch.json")).GetProperty("paths")[0];

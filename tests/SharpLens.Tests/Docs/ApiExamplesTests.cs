@@ -56,9 +56,9 @@ public class ApiExamplesTests
         var hooks = LogitLens.Hooks(model);                                            // resid_pre/mid/post of every layer
         using var lensCache = model.RunWithCache(ids, HookFilter.Names(hooks.ToArray()));
         var lens = LogitLens.Run(lensCache, model.Readout!, hooks, positions: [-1], answer, foil);
-        var last = lens[^1];                                  // blocks.3.hook_resid_post: TopIds, AnswerProb, AnswerRank, LogitDiff
-        Assert.Equal("blocks.3.hook_resid_post", last.Hook);
-        Assert.Equal(12, lens.Count);
+        var last = lens[^1];                                  // the last block's hook_resid_post: TopIds, AnswerProb, AnswerRank, LogitDiff
+        Assert.Equal($"blocks.{model.Info.NLayers - 1}.hook_resid_post", last.Hook);
+        Assert.Equal(3 * model.Info.NLayers, lens.Count);
 
         using var dlaCache = model.RunWithCache(ids, HookFilter.Names(LogitAttribution.Hooks(model).ToArray()));
         var dla = LogitAttribution.Run(dlaCache, model.Readout!, model.Info.NLayers, position: -1, [answer], [foil])[0];
