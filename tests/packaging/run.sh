@@ -37,6 +37,11 @@ for n in SharpLens.Code SharpLens; do
   has "$n" "lib/net10.0/$n.xml" || fail "$n package lacks its XML docs"
 done
 
+MACHINE_PACKAGES=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+for n in sharplens sharplens.code; do
+  [ ! -e "$MACHINE_PACKAGES/$n/$VERSION" ] || fail "found $MACHINE_PACKAGES/$n/$VERSION (installed from an earlier local feed); it would be used instead of the package just built: remove it (rm -rf \"$MACHINE_PACKAGES/$n/$VERSION\") and run again"
+done
+
 step "consumer project in $WORK/consumer (SharpLens from the local feed only)"
 mkdir -p "$WORK/consumer" "$WORK/packages"
 # The feed's packages come only from the feed (package source mapping) into a fresh packages folder; everything else
@@ -53,7 +58,7 @@ cat > "$WORK/consumer/nuget.config" <<XML
   </packageSourceMapping>
   <!-- Packages the machine already has (TorchSharp's libtorch is ~1.3 GB) are used in place, not copied. -->
   <fallbackPackageFolders>
-    <add key="machine" value="${NUGET_PACKAGES:-$HOME/.nuget/packages}" />
+    <add key="machine" value="$MACHINE_PACKAGES" />
   </fallbackPackageFolders>
 </configuration>
 XML
