@@ -25,8 +25,7 @@ internal static class Allocator
     /// <summary>The allocator this process runs under, in words (for `sharplens info` and training logs).</summary>
     public static string Describe()
     {
-        var preload = Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "";
-        if (preload.Contains("tcmalloc", StringComparison.Ordinal)) return $"tcmalloc ({preload})";
+        if (SharpLens.Training.Trainer.RunsUnderTcmalloc) return $"tcmalloc ({Environment.GetEnvironmentVariable("LD_PRELOAD")})";
         if (Environment.GetEnvironmentVariable(Switch) == "system") return $"system malloc ({Switch}=system)";
         return Installed() is null ? "system malloc (install Debian's libtcmalloc-minimal4 for a faster one)" : "system malloc";
     }
@@ -49,7 +48,7 @@ internal static class Allocator
             return 2;
         }
         var preload = Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "";
-        if (preload.Contains("tcmalloc", StringComparison.Ordinal) || Installed() is not string lib) return null;
+        if (SharpLens.Training.Trainer.RunsUnderTcmalloc || Installed() is not string lib) return null;
         if (Environment.ProcessPath is not string exe) return null;
 
         var psi = new ProcessStartInfo(exe) { UseShellExecute = false };

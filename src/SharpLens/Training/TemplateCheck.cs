@@ -47,7 +47,7 @@ public static class TemplateCheck
     /// Counts every string of <paramref name="texts"/> (default: <see cref="Procedural.Forbidden"/>) in the cache's
     /// documents (split at the separator, decoded) and in each training sequence of steps 0 … steps−1 (decoded inputs).
     /// </summary>
-    public static TemplateCheckResult Run(TokenCache cache, TrainTokenizer tok, RunStream run, IReadOnlyList<string>? texts = null, Action<long, long>? progress = null)
+    public static TemplateCheckResult Run(TokenCache cache, TrainTokenizer tok, RunStream run, IReadOnlyList<string>? texts = null)
     {
         texts ??= Procedural.Forbidden;
         if (texts.Count == 0 || texts.Any(string.IsNullOrEmpty)) throw new ArgumentException("expected at least one non-empty search string, found none");
@@ -59,7 +59,6 @@ public static class TemplateCheck
         long documents = 0;
         var tokens = cache.Tokens;
         int sep = cache.Manifest.Separator;
-        long total = tokens.LongLength + run.Steps;
         for (long i = 0, start = 0; i <= tokens.LongLength; i++)
         {
             if (i < tokens.LongLength && tokens[i] != sep) continue;
@@ -69,7 +68,6 @@ public static class TemplateCheck
                 Count(decode(tokens[(int)start..(int)i]), cacheDocs, cacheOcc);
             }
             start = i + 1;
-            if (documents % 1000 == 0) progress?.Invoke(i, total);
         }
         var stream = new DataStream(cache, run.SeqLen, run.Batch, run.Seed, run.Objective, tok, run.Procedural, run.Steps, run.Schedule);
         long procedural = 0;
@@ -83,9 +81,7 @@ public static class TemplateCheck
                 Count(decode(ids), seqHits, seqOcc);
             }
             procedural += stream.ProceduralSequencesIn(step);
-            if (step % 50 == 0) progress?.Invoke(tokens.LongLength + step, total);
         }
-        progress?.Invoke(total, total);
         var hits = texts.Select((t, k) => new TemplateHit(t, cacheDocs[k], cacheOcc[k], seqHits[k], seqOcc[k])).ToList();
         return new TemplateCheckResult(tokens.LongLength, documents, run.Steps, run.Steps * run.Batch, procedural, hits);
 

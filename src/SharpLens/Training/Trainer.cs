@@ -144,12 +144,15 @@ public static class Trainer
     /// <summary>Where the snapshot of step <paramref name="step"/> lives.</summary>
     public static string SnapshotPath(string outDir, long step) => Path.Combine(outDir, "snapshots", $"step_{step:D6}");
 
+    /// <summary>True when this process has Debian's tcmalloc preloaded (the CLI restarts itself under it where installed).</summary>
+    public static bool RunsUnderTcmalloc => (Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "").Contains("tcmalloc", StringComparison.Ordinal);
+
     /// <summary>The line that reports how the run computes: precision, threads, warm-up.</summary>
     public static string RunSettings(TrainOptions o, DataStream data) =>
         $"precision {o.ResolvedPrecision.ToString().ToLowerInvariant()}" +
         (o.Precision is null ? $" (auto: the CPU {(Nn.Precision.CpuHasNativeBf16 ? "has" : "lacks")} native bf16 products)" : "") +
         $"; {o.ResolvedThreads} torch thread{(o.ResolvedThreads == 1 ? "" : "s")}" + (o.Threads is null ? $" (auto: {TrainOptions.AutoThreads} CPUs available)" : "") +
-        ((Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "").Contains("tcmalloc", StringComparison.Ordinal) ? "; allocator tcmalloc" : "; allocator system malloc") +
+        (RunsUnderTcmalloc ? "; allocator tcmalloc" : "; allocator system malloc") +
         (data.ProceduralSteps > 0 ? $"; procedural warm-up {ProceduralMix.Format(o.Procedural)}: steps 0–{data.ProceduralSteps - 1}, corpus after" : "") +
         (o.Procedural.Count > 0 && o.ProceduralSchedule == ProceduralSchedule.Spread ? $"; procedural {ProceduralMix.Format(o.Procedural)} spread evenly through the run" : "");
 
