@@ -30,6 +30,10 @@ SEED="${SEED:-1234}"; THREADS="${THREADS:-auto}"; PRECISION="${PRECISION:-auto}"
 EVAL_MLM_MAX="${EVAL_MLM_MAX:-2000}"; EXPORT_DTYPE="${EXPORT_DTYPE:-bfloat16}"   # weights stored as bf16: half the size
 FT_STEPS="${FT_STEPS:-1000}"; FT_BATCH="${FT_BATCH:-16}"; FT_SEQ_LEN="${FT_SEQ_LEN:-$SEQ_LEN}"; FT_LR="${FT_LR:-2e-4}"; FT_SEED="${FT_SEED:-1}"
 TYPES="${TYPES:-16}"; EVAL_PAIRS="${EVAL_PAIRS:-1000}"; POOL="${POOL:-1000}"
+# Lanes: run two copies side by side on disjoint ROLES (one thread each) once the tokenizer and the token cache exist,
+# e.g. ROLES="codessm codessm-hf" in one shell and ROLES=rocoder in another; STAGES picks pretrain / finetune / manifest.
+ROLES="${ROLES:-codessm rocoder codessm-hf}"; STAGES="${STAGES:-pretrain finetune manifest}"
+has() { case " $2 " in *" $1 "*) return 0;; *) return 1;; esac; }
 
 FUNCTIONS="$WORK/functions"; TOK="$WORK/tokenizer"; CACHE="$WORK/token_cache"
 mkdir -p "$OUT" "$WORK"
@@ -69,9 +73,11 @@ fi
 eval "$($SHARPLENS ssm-sizes --tokenizer "$TOK" --layers "$LAYERS" --d-model "$D_MODEL" --heads "$HEADS" --d-state "$D_STATE" \
   --seq-len "$SEQ_LEN" --conv-kernel "$CONV_KERNEL" --conv-merge "$CONV_MERGE" --format sh)"
 say "widths: codessm d_mlp $CODESSM_D_MLP ($CODESSM_PARAMS), rocoder d_mlp $ROCODER_D_MLP ($ROCODER_PARAMS), codessm-hf d_mlp $CODESSM_HF_D_MLP ($CODESSM_HF_PARAMS)"
-pretrain codessm bigs "$CODESSM_D_MLP"
-pretrain rocoder roberta-rope "$ROCODER_D_MLP"
-pretrain codessm-hf bigs "$CODESSM_HF_D_MLP" --conv-kernel "$CONV_KERNEL" --conv-merge "$CONV_MERGE"
+if has pretrain "$STAGES"; then
+  if has codessm "$ROLES"; then pretrain codessm bigs "$CODESSM_D_MLP"; fi
+  if has rocoder "$ROLES"; then pretrain rocoder roberta-rope "$ROCODER_D_MLP"; fi
+  if has codessm-hf "$ROLES"; then pretrain codessm-hf bigs "$CODESSM_HF_D_MLP" --conv-kernel "$CONV_KERNEL" --conv-merge "$CONV_MERGE"; fi
+fi
 
 # 3. fine-tuning, two tasks × three models, identical settings
 finetune() {  # ROLE TASK VARIANT [extra finetune options]
@@ -83,10 +89,13 @@ finetune() {  # ROLE TASK VARIANT [extra finetune options]
   $SHARPLENS finetune --task "$task" --role "$role" --model "$OUT/$role" --data "$FUNCTIONS" --out "$dst" --steps "$FT_STEPS" \
     --batch "$FT_BATCH" --seq-len "$FT_SEQ_LEN" --lr "$FT_LR" --seed "$FT_SEED" --precision "$PRECISION" --export-dtype "$EXPORT_DTYPE" "${threads[@]}" "$@"
 }
-for role in codessm rocoder codessm-hf; do
-  finetune "$role" type-inference typeinf --types "$TYPES"
-  finetune "$role" code-search search --eval-pairs "$EVAL_PAIRS" --pool "$POOL"
-done
+if has finetune "$STAGES"; then
+  for role in $ROLES; do
+    finetune "$role" type-inference typeinf --types "$TYPES"
+    finetune "$role" code-search search --eval-pairs "$EVAL_PAIRS" --pool "$POOL"
+  done
+fi
+if ! has manifest "$STAGES"; then say "done: stages $STAGES for $ROLES"; exit 0; fi
 
 # 4. the manifest `sharplens ssm-study --manifest` reads (folders relative to it)
 entries=""
