@@ -31,8 +31,9 @@ EVAL_MLM_MAX="${EVAL_MLM_MAX:-2000}"; EXPORT_DTYPE="${EXPORT_DTYPE:-bfloat16}"  
 FT_STEPS="${FT_STEPS:-1000}"; FT_BATCH="${FT_BATCH:-16}"; FT_SEQ_LEN="${FT_SEQ_LEN:-$SEQ_LEN}"; FT_LR="${FT_LR:-2e-4}"; FT_SEED="${FT_SEED:-1}"
 TYPES="${TYPES:-16}"; EVAL_PAIRS="${EVAL_PAIRS:-1000}"; POOL="${POOL:-1000}"
 # Lanes: run two copies side by side on disjoint ROLES (one thread each) once the tokenizer and the token cache exist,
-# e.g. ROLES="codessm codessm-hf" in one shell and ROLES=rocoder in another; STAGES picks pretrain / finetune / manifest.
-ROLES="${ROLES:-codessm rocoder codessm-hf}"; STAGES="${STAGES:-pretrain finetune manifest}"
+# e.g. ROLES="codessm codessm-hf" in one shell and ROLES=rocoder in another; STAGES picks pretrain / finetune / manifest
+# (manifest includes the model cards and SCORES.md), FT_TASKS the fine-tunings (typeinf / search).
+ROLES="${ROLES:-codessm rocoder codessm-hf}"; STAGES="${STAGES:-pretrain finetune manifest}"; FT_TASKS="${FT_TASKS:-typeinf search}"
 has() { case " $2 " in *" $1 "*) return 0;; *) return 1;; esac; }
 
 FUNCTIONS="$WORK/functions"; TOK="$WORK/tokenizer"; CACHE="$WORK/token_cache"
@@ -47,6 +48,15 @@ if [ ! -f "$FUNCTIONS/manifest.json" ]; then
 else say "skip: $FUNCTIONS exists"; fi
 
 # 2. pretraining, three models, identical conditions (the first run also trains the tokenizer when there is none)
+# The exact command of each step, in one place: run by the steps and shown in the model cards.
+pretrain_cmd() {  # ROLE ARCH D_MLP [extra train options] → CMD
+  local role="$1" arch="$2" dmlp="$3"; shift 3
+  CMD=($SHARPLENS train --arch "$arch" --objective mlm --corpus "$FUNCTIONS/train.jsonl" --tokenizer "$TOK" --cache "$CACHE" --out "$WORK/runs/$role" \
+    --layers "$LAYERS" --d-model "$D_MODEL" --heads "$HEADS" --d-mlp "$dmlp" --d-state "$D_STATE" --seq-len "$SEQ_LEN" --batch "$BATCH" \
+    --tokens "$TOKENS" --lr "$LR" --min-lr "$MIN_LR" --warmup "$WARMUP" --seed "$SEED" --threads "$THREADS" --precision "$PRECISION" \
+    --checkpoint-every "$CHECKPOINT_EVERY" --eval-mlm "$FUNCTIONS/valid.jsonl" --eval-mlm "$FUNCTIONS/test.jsonl" --eval-mlm-max "$EVAL_MLM_MAX" \
+    --export-dtype "$EXPORT_DTYPE" "$@")
+}
 pretrain() {  # ROLE ARCH D_MLP [extra train options]
   local role="$1" arch="$2" dmlp="$3"; shift 3
   local run="$WORK/runs/$role" dst="$OUT/$role"
@@ -55,11 +65,8 @@ pretrain() {  # ROLE ARCH D_MLP [extra train options]
   if [ -f "$run/checkpoint/checkpoint.safetensors" ]; then extra+=(--resume); fi
   if [ ! -f "$TOK/tokenizer.json" ]; then extra+=(--train-tokenizer "$VOCAB"); fi
   say "train $role ($arch, d_mlp $dmlp) → $run ${extra[*]:-}"
-  $SHARPLENS train --arch "$arch" --objective mlm --corpus "$FUNCTIONS/train.jsonl" --tokenizer "$TOK" --cache "$CACHE" --out "$run" \
-    --layers "$LAYERS" --d-model "$D_MODEL" --heads "$HEADS" --d-mlp "$dmlp" --d-state "$D_STATE" --seq-len "$SEQ_LEN" --batch "$BATCH" \
-    --tokens "$TOKENS" --lr "$LR" --min-lr "$MIN_LR" --warmup "$WARMUP" --seed "$SEED" --threads "$THREADS" --precision "$PRECISION" \
-    --checkpoint-every "$CHECKPOINT_EVERY" --eval-mlm "$FUNCTIONS/valid.jsonl" --eval-mlm "$FUNCTIONS/test.jsonl" --eval-mlm-max "$EVAL_MLM_MAX" \
-    --export-dtype "$EXPORT_DTYPE" "${extra[@]}" "$@"
+  pretrain_cmd "$role" "$arch" "$dmlp" "$@" "${extra[@]}"
+  "${CMD[@]}"
   # the committed folder: the run's files without checkpoint/ (optimiser state) and snapshots
   rm -rf "$dst.tmp" && mkdir -p "$dst.tmp"
   for f in "$run"/*; do if [ -f "$f" ]; then cp "$f" "$dst.tmp/"; fi; done
@@ -80,19 +87,25 @@ if has pretrain "$STAGES"; then
 fi
 
 # 3. fine-tuning, two tasks × three models, identical settings
+finetune_cmd() {  # ROLE TASK VARIANT [extra finetune options] → CMD
+  local role="$1" task="$2" variant="$3"; shift 3
+  local threads=(); if [ "$THREADS" != auto ]; then threads=(--threads "$THREADS"); fi
+  CMD=($SHARPLENS finetune --task "$task" --role "$role" --model "$OUT/$role" --data "$FUNCTIONS" --out "$OUT/$role-$variant" --steps "$FT_STEPS" \
+    --batch "$FT_BATCH" --seq-len "$FT_SEQ_LEN" --lr "$FT_LR" --seed "$FT_SEED" --precision "$PRECISION" --export-dtype "$EXPORT_DTYPE" "${threads[@]}" "$@")
+}
+typeinf_args=(--types "$TYPES"); search_args=(--eval-pairs "$EVAL_PAIRS" --pool "$POOL")
 finetune() {  # ROLE TASK VARIANT [extra finetune options]
   local role="$1" task="$2" variant="$3"; shift 3
   local dst="$OUT/$role-$variant"
   if [ -f "$dst/finetune_result.json" ]; then say "skip: $dst is finished"; return; fi
   say "finetune $role on $task → $dst"
-  local threads=(); if [ "$THREADS" != auto ]; then threads=(--threads "$THREADS"); fi
-  $SHARPLENS finetune --task "$task" --role "$role" --model "$OUT/$role" --data "$FUNCTIONS" --out "$dst" --steps "$FT_STEPS" \
-    --batch "$FT_BATCH" --seq-len "$FT_SEQ_LEN" --lr "$FT_LR" --seed "$FT_SEED" --precision "$PRECISION" --export-dtype "$EXPORT_DTYPE" "${threads[@]}" "$@"
+  finetune_cmd "$role" "$task" "$variant" "$@"
+  "${CMD[@]}"
 }
 if has finetune "$STAGES"; then
   for role in $ROLES; do
-    finetune "$role" type-inference typeinf --types "$TYPES"
-    finetune "$role" code-search search --eval-pairs "$EVAL_PAIRS" --pool "$POOL"
+    if has typeinf "$FT_TASKS"; then finetune "$role" type-inference typeinf "${typeinf_args[@]}"; fi
+    if has search "$FT_TASKS"; then finetune "$role" code-search search "${search_args[@]}"; fi
   done
 fi
 if ! has manifest "$STAGES"; then say "done: stages $STAGES for $ROLES"; exit 0; fi
@@ -108,3 +121,18 @@ done
 printf '{\n  "models": [\n%s\n  ]\n}\n' "${entries%,$'\n'}" > "$OUT/manifest.json.tmp"
 mv "$OUT/manifest.json.tmp" "$OUT/manifest.json"
 say "done: $OUT/manifest.json"
+
+# 5. model cards (every number read from the folder's own files by `sharplens card`) and the scores table
+knobs="SOURCES=\"$SOURCES\" TOKENS=$TOKENS LAYERS=$LAYERS D_MODEL=$D_MODEL HEADS=$HEADS D_STATE=$D_STATE SEQ_LEN=$SEQ_LEN BATCH=$BATCH LR=$LR MIN_LR=$MIN_LR WARMUP=$WARMUP SEED=$SEED THREADS=$THREADS PRECISION=$PRECISION VOCAB=$VOCAB FT_STEPS=$FT_STEPS FT_BATCH=$FT_BATCH FT_LR=$FT_LR FT_SEED=$FT_SEED TYPES=$TYPES EVAL_PAIRS=$EVAL_PAIRS POOL=$POOL CONV_KERNEL=$CONV_KERNEL CONV_MERGE=$CONV_MERGE models/ssm-interpret/reproduce.sh"
+card() {  # FOLDER TITLE (CMD holds the step's command)
+  $SHARPLENS card "$OUT/$1" --title "$2" --command "# everything: $knobs" --command "# this folder's step (WORK=$WORK, OUT=$OUT):" --command "${CMD[*]}" >/dev/null
+}
+pretrain_cmd codessm bigs "$CODESSM_D_MLP"; card codessm "CodeSSM (BiGS), pretrained with MLM"
+pretrain_cmd rocoder roberta-rope "$ROCODER_D_MLP"; card rocoder "RoCoder (RoFormer encoder, RoPE), pretrained with MLM"
+pretrain_cmd codessm-hf bigs "$CODESSM_HF_D_MLP" --conv-kernel "$CONV_KERNEL" --conv-merge "$CONV_MERGE"; card codessm-hf "CodeSSM-HF (BiGS + parallel short convolution), pretrained with MLM"
+for role in codessm rocoder codessm-hf; do
+  finetune_cmd "$role" type-inference typeinf "${typeinf_args[@]}"; card "$role-typeinf" "$role fine-tuned on type inference"
+  finetune_cmd "$role" code-search search "${search_args[@]}"; card "$role-search" "$role fine-tuned on code search"
+done
+$SHARPLENS card --scores "$OUT/manifest.json" > "$OUT/SCORES.md.tmp" && mv "$OUT/SCORES.md.tmp" "$OUT/SCORES.md"
+say "done: model cards and $OUT/SCORES.md"

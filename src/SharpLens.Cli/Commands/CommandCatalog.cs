@@ -26,6 +26,7 @@ internal static class CommandCatalog
         yield return PatchCommand.Create();
         yield return SsmStudyCommand.Create();
         yield return SsmSizesCommand.Create();
+        yield return CardCommand.Create();
         yield return InfoCommand.Create();
     }
 }

@@ -185,6 +185,9 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["train-eval-mlm-on-clm"] = (["train", "--corpus", "{D}/corpus-empty-files", "--tokenizer", "{D}/tok-ok", "--out", "{O}", "--steps", "2", "--eval-mlm", "{D}/functions-plain/test.jsonl"], "--eval-mlm needs --objective mlm, found clm"),
         ["train-eval-mlm-missing"] = (["train", "--arch", "bigs", "--objective", "mlm", "--corpus", "{D}/corpus-empty-files", "--tokenizer", "{D}/tok-ok", "--out", "{O}", "--steps", "2", "--eval-mlm", "{D}/none.jsonl"], "--eval-mlm: functions file not found"),
         ["ssm-sizes-too-far-apart"] = (["ssm-sizes", "--tokenizer", "{D}/enc-bigs", "--layers", "1", "--d-model", "8", "--heads", "2", "--d-state", "4", "--conv-kernel", "64"], "expected parameter counts within 5 %"),
+        ["card-missing-folder"] = (["card", "{D}/nowhere"], "expected a model folder, found no folder"),
+        ["card-no-config"] = (["card", "{D}/no-config"], "expected a model folder with config.json, found none"),
+        ["card-scores-missing"] = (["card", "--scores", "{D}/none.json"], "--scores expects a study manifest file"),
         ["ssm-study-missing-folder"] = (["ssm-study", "--manifest", "{D}/study-missing.json", "--out", "{O}", "--pairs-dir", "{D}/pairs"], "model folder not found"),
         ["ssm-study-role-twice"] = (["ssm-study", "--manifest", "{D}/study-twice.json", "--out", "{O}", "--pairs-dir", "{D}/pairs"], "expected each role/variant once, found codessm/pretrained 2 times"),
     };
@@ -204,7 +207,7 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
     public static TheoryData<string> ModelNames() => new(ModelCases.Keys);
 
     /// <summary>The commands this table was written for; commands added since are covered by ErrorPathTests until they get rows.</summary>
-    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens", "parens-dynamics", "ssm-sizes", "ssm-study", "merge", "slurm"];
+    static readonly string[] Covered = ["inspect", "run", "verify", "tokenize", "data", "ssm-kernels", "train", "finetune", "tokenizer", "probe", "parens", "parens-dynamics", "ssm-sizes", "ssm-study", "merge", "slurm", "card"];
 
     [Fact]
     public void The_table_has_at_least_60_cases_across_the_commands()
