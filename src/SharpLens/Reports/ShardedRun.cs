@@ -41,6 +41,9 @@ public static class ShardedRun
         var path = ManifestPath(run);
         if (File.Exists(path))
         {
+            var study = JsonSerializer.SerializeToNode(manifest, Json)?["study"]?.GetValue<string>();
+            if (study is not null && StudyOf(run) is var there && there != study)
+                throw new InvalidDataException($"{run} holds a {there} run; expected a {study} run of the same inputs, or a new --out folder");
             var diffs = differences(Read<T>(path));
             if (diffs.Count > 0)
                 throw new InvalidDataException($"{run} holds a run of other inputs ({string.Join("; ", diffs)}; listed as that run vs this one); expected the same model, tokenizer, options, seed and code version, or a new --out folder");

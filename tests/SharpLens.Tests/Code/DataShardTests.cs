@@ -122,6 +122,12 @@ public sealed class DataShardTests : IDisposable
         Assert.Contains("holds a run of other inputs", stderr);
         Assert.False(Directory.Exists(Path.Combine(run, "shards", "files-0001-of-0002")));
 
+        // a shard of another builder into the same folder
+        (code, stderr) = Cli("data", "probe-pairs", "--task", "sibling", "--source", src, "--out", run, "--shard", "0/3");
+        Assert.Equal(2, code);
+        Assert.Contains("holds a data-parens run; expected a data-probe-pairs run", stderr);
+        Assert.False(Directory.Exists(Path.Combine(run, "shards", "files-0000-of-0003")));
+
         // the merge names the missing shard
         (code, stderr) = Cli("merge", run);
         Assert.Equal(2, code);
