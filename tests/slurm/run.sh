@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A real single-node Slurm: a 4-shard parens study of the default model (the README's main job) submitted with its
 # reduction and merge by `sharplens slurm parens --submit --wait`, compared with an unsharded run; then one array task
-# cancelled mid-run, the run resubmitted (only the missing shards) and compared again; `--submit` without Slurm refused.
+# cancelled mid-run, the run resubmitted (only the missing shards) and compared again; a 2-shard probe run; a 3-shard
+# ssm-study of two tiny encoders trained here (a CodeSSM and a RoCoder, 2 steps each), compared with an unsharded
+# ssm-study, then one shard deleted and resubmitted alone; `--submit` without Slurm refused.
 # Needs root: installs slurm-wlm and munge when missing, writes a munge key and a one-node slurm.conf in a temporary
 # folder, starts munged, slurmctld and slurmd there and stops them (and only them) at exit. Skips with a reason otherwise.
 # Usage: tests/slurm/run.sh   (SHARPLENS_SLURM_KEEP=1 keeps the temporary folder for reading)
@@ -149,6 +151,40 @@ PROBE=(--model "$MODEL" --pairs "$WORK/pairs.jsonl" --probe both --mode kmeans -
 cut -d, -f1-16 "$WORK/probe-ref/probe.csv" > "$WORK/a.csv"; cut -d, -f1-16 "$WORK/probe/probe.csv" > "$WORK/b.csv"   # column 17: seconds
 cmp -s "$WORK/a.csv" "$WORK/b.csv" || { echo "FAIL: the merged probe.csv differs from the unsharded run's"; diff "$WORK/a.csv" "$WORK/b.csv" | head; exit 1; }
 echo "same as the unsharded probe run: probe.csv ($(($(wc -l <"$WORK/b.csv") - 1)) rows, timings aside)"
+
+echo "== ssm-study: 3 shards on Slurm and the merge vs an unsharded ssm-study"
+# two tiny encoders, a CodeSSM (BiGS) and a RoCoder (RoFormer), trained 2 steps on the probe's Python with one tokenizer
+TRAIN=(--objective mlm --corpus "$WORK/py" --tokenizer "$WORK/ssm/tok" --layers 2 --d-model 16 --heads 2 --d-state 4 --seq-len 32 --batch 2
+       --steps 2 --warmup 1 --checkpoint-every 0 --threads 1 --precision fp32)
+"$S" train --arch bigs "${TRAIN[@]}" --train-tokenizer 300 --out "$WORK/ssm/codessm" >"$WORK/train.log" 2>&1 || { echo "FAIL: train"; tail "$WORK/train.log"; exit 1; }
+"$S" train --arch roberta-rope "${TRAIN[@]}" --out "$WORK/ssm/rocoder" >>"$WORK/train.log" 2>&1 || { echo "FAIL: train"; tail "$WORK/train.log"; exit 1; }
+echo '{"models": [{"folder": "codessm", "role": "codessm", "variant": "pretrained"}, {"folder": "rocoder", "role": "rocoder", "variant": "pretrained"}]}' \
+  > "$WORK/ssm/manifest.json"
+for t in sibling dataflow; do "$S" data probe-pairs --task $t --source "$WORK/py" --out "$WORK/ssm/pairs/$t.jsonl" --per-label 10 --seed 1 2>/dev/null; done
+# 2 models × 2 tasks × 2 layers = 8 probe units
+SSM=(--manifest "$WORK/ssm/manifest.json" --pairs-dir "$WORK/ssm/pairs" --tasks sibling,dataflow --layers 0,1 --kernel-length 64 --clusters-per-label 4 --linear-steps 20)
+"$S" ssm-study "${SSM[@]}" --out "$WORK/ssm-ref" --no-cache >"$WORK/ssm-ref.log" 2>&1 || { echo "FAIL: unsharded ssm-study"; tail "$WORK/ssm-ref.log"; exit 1; }
+"$S" slurm ssm-study --out "$WORK/ssm-run" --array 3 --submit --wait --poll 1 -- "${SSM[@]}" | tee "$WORK/ssm-run.log"
+# a CSV without its "seconds" and "cached" columns (timings; which shard extracted a feature pass), JSON and HTML without timings
+drop_cols() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds" || $i == "cached") drop[i] = 1 }
+  { line = ""; sep = ""; for (i = 1; i <= NF; i++) if (!(i in drop)) { line = line sep $i; sep = "," }; print line }' "$1"; }
+json_no_time() { sed -e '/"stage_seconds": {/,/}/d' -e '/"seconds":/d' -e '/"cached":/d' "$1"; }
+html_no_time() { sed -E -e 's/Stage times \(s\): [^<]*//' -e 's#<td>[0-9.]+</td></tr>#</tr>#g' "$1"; }
+same_ssm() {
+  for f in probes layer_map features kernels shifts scores retention claims; do
+    cmp -s <(drop_cols "$1/$f.csv") <(drop_cols "$2/$f.csv") \
+      || { echo "FAIL: $2/$f.csv differs from the unsharded ssm-study's"; diff <(drop_cols "$1/$f.csv") <(drop_cols "$2/$f.csv") | head -5; return 1; }
+  done
+  cmp -s <(json_no_time "$1/results.json") <(json_no_time "$2/results.json") \
+    || { echo "FAIL: $2/results.json differs from the unsharded ssm-study's"; diff <(json_no_time "$1/results.json") <(json_no_time "$2/results.json") | head -5; return 1; }
+  cmp -s <(html_no_time "$1/report.html") <(html_no_time "$2/report.html") || { echo "FAIL: $2/report.html differs from the unsharded ssm-study's"; return 1; }
+  echo "same as the unsharded ssm-study: 8 CSVs, results.json, report.html, timings and the feature-cache flag aside ($2)"
+}
+same_ssm "$WORK/ssm-ref" "$WORK/ssm-run"
+rm -rf "$WORK/ssm-run/shards/ssm-0001-of-0003" "$WORK/ssm-run/report.html"
+"$S" slurm ssm-study --out "$WORK/ssm-run" --array 3 --submit --wait --poll 1 -- "${SSM[@]}" | tee "$WORK/ssm-run2.log"
+grep -q "^submitting: ssm shards 1/3, merge$" "$WORK/ssm-run2.log" || { echo "FAIL: the ssm-study resubmission did not resubmit exactly the missing shard"; exit 1; }
+same_ssm "$WORK/ssm-ref" "$WORK/ssm-run"
 
 echo "== --submit without Slurm on PATH"
 mkdir "$WORK/bin"; ln -s "$(readlink -f "$(command -v dotnet)")" "$WORK/bin/dotnet"

@@ -1,5 +1,6 @@
 // `sharplens data …`: writes the code datasets (closing-paren prompts, probe pairs) as JSONL with provenance.
 using System.CommandLine;
+using SharpLens.Analysis.Parens;
 using SharpLens.Code;
 using SharpLens.Code.Datasets;
 using SharpLens.Training;
@@ -65,43 +66,63 @@ internal static class DataCommand
         var contextOpt = new Option<int>("--context-lines") { Description = "mined variant: lines of context in the prompt.", DefaultValueFactory = _ => 40 };
         var maxFilesOpt = new Option<int>("--max-files") { Description = "mined variant: read at most this many files.", DefaultValueFactory = _ => int.MaxValue };
         var allowEmptyOpt = CliCommon.AllowEmptyOption();
+        var shardOpt = new Option<string?>("--shard") { Description = "mined variant: run shard I of N (0-based) of the source files into the run folder --out; `sharplens merge RUN` writes RUN/mined.jsonl (docs/cluster.md)" };
 
         var cmd = new Command("parens", "Closing-parenthesis prompts: the study template, the already-closed variant, or sites mined from real code.");
-        foreach (var o in new Option[] { outOpt, depthsOpt, perDepthOpt, seedOpt, variantOpt, maxClosedOpt, sourceOpt, langOpt, contextOpt, maxFilesOpt, allowEmptyOpt })
+        foreach (var o in new Option[] { outOpt, depthsOpt, perDepthOpt, seedOpt, variantOpt, maxClosedOpt, sourceOpt, langOpt, contextOpt, maxFilesOpt, allowEmptyOpt, shardOpt })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
-            var output = CliCommon.OutputFile(parse.GetValue(outOpt)!, "--out");
+            var shard = parse.GetValue(shardOpt) is { } shardText ? Shard.Parse(shardText) : (Shard?)null;
+            var variant = parse.GetValue(variantOpt)!;
+            if (shard is not null && variant != "mined")
+                throw new UsageException($"--shard needs --variant mined (its source files are the work units), found --variant {variant}");
+            var output = shard is null ? CliCommon.OutputFile(parse.GetValue(outOpt)!, "--out") : CliCommon.OutputFolder(parse.GetValue(outOpt)!, "--out");
             CliCommon.AtLeast(parse.GetValue(maxClosedOpt), 1, "--max-closed");
             CliCommon.AtLeast(parse.GetValue(contextOpt), 0, "--context-lines");
             CliCommon.AtLeast(parse.GetValue(maxFilesOpt), 1, "--max-files");
             var depths = ParensDataset.ParseDepths(parse.GetValue(depthsOpt)!);
             var sizes = SplitSizes.Parse(parse.GetValue(perDepthOpt)!);
             var seed = parse.GetValue(seedOpt);
-            var variant = parse.GetValue(variantOpt)!;
+            bool allowEmpty = parse.GetValue(allowEmptyOpt);
             IReadOnlyList<ParensExample> examples;
             if (variant == "mined")
             {
                 var source = parse.GetValue(sourceOpt) ?? throw new UsageException("--variant mined expects --source DIR, found none");
                 var lang = parse.GetValue(langOpt)!;
                 var languages = lang == "all" ? Array.Empty<Language>() : [Language.FromName(lang)];
+                if (shard is Shard s)
+                    return DataSharding.RunMined(new DataSharding.MinedSettings(depths, $"{sizes.Train}/{sizes.Dev}/{sizes.Test}", seed, lang,
+                        parse.GetValue(contextOpt), parse.GetValue(maxFilesOpt), allowEmpty), languages, source, s, output);
                 var (mined, report) = MinedParens.Mine(source, languages, depths, sizes, seed, parse.GetValue(contextOpt), parse.GetValue(maxFilesOpt));
                 examples = mined;
-                Console.Error.WriteLine($"read {report.Scan.Read} files ({report.Scan.BytesRead / 1e6:F1} MB); skipped {report.Scan.SkippedNotUtf8} not UTF-8, " +
-                    $"{report.Scan.SkippedTooLarge} too large, {report.Scan.SkippedUnreadable} unreadable, {report.FilesWithParseErrors} with parse errors");
-                foreach (var d in depths)
-                    Console.Error.WriteLine($"depth {d}: {report.SitesPerDepth[d]} sites found" +
-                        (report.Shortfall.TryGetValue(d, out var s) ? $", SHORT by {s} of {sizes.Total} requested" : ""));
+                PrintMining(report, depths, sizes);
             }
             else
             {
                 examples = ParensDataset.Generate(depths, sizes, seed, variant == "closed", parse.GetValue(maxClosedOpt));
             }
-            CliCommon.RequireRecords(examples.Count, $"{variant} example", parse.GetValue(allowEmptyOpt));
-            AtomicFile.Write(output, fs => Jsonl.Write(fs, examples, ParensExample.WriteJson));
-            Console.Error.WriteLine($"wrote {examples.Count} {variant} examples to {output}");
+            WriteExamples(output, examples, variant, allowEmpty);
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>What a mining run read, skipped and found (stderr), the same for a sharded build's merge.</summary>
+    internal static void PrintMining(MiningReport report, IReadOnlyList<int> depths, SplitSizes sizes)
+    {
+        Console.Error.WriteLine($"read {report.Scan.Read} files ({report.Scan.BytesRead / 1e6:F1} MB); skipped {report.Scan.SkippedNotUtf8} not UTF-8, " +
+            $"{report.Scan.SkippedTooLarge} too large, {report.Scan.SkippedUnreadable} unreadable, {report.FilesWithParseErrors} with parse errors");
+        foreach (var d in depths)
+            Console.Error.WriteLine($"depth {d}: {report.SitesPerDepth[d]} sites found" +
+                (report.Shortfall.TryGetValue(d, out var s) ? $", SHORT by {s} of {sizes.Total} requested" : ""));
+    }
+
+    /// <summary>The examples as JSONL, written atomically (none: an error unless --allow-empty).</summary>
+    internal static void WriteExamples(string output, IReadOnlyList<ParensExample> examples, string variant, bool allowEmpty)
+    {
+        CliCommon.RequireRecords(examples.Count, $"{variant} example", allowEmpty);
+        AtomicFile.Write(output, fs => Jsonl.Write(fs, examples, ParensExample.WriteJson));
+        Console.Error.WriteLine($"wrote {examples.Count} {variant} examples to {output}");
     }
 }

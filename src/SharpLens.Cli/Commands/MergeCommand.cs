@@ -9,14 +9,14 @@ internal static class MergeCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run-dir") { Description = "the run folder the shards wrote (`parens --shard I/N --out RUN_DIR`)" };
+        var run = new Argument<string>("run-dir") { Description = "the run folder the shards wrote (`parens|probe|ssm-study|parens-dynamics|data parens|data probe-pairs … --shard I/N --out RUN_DIR`)" };
         var step = new Option<string>("--step")
         {
             Description = "means: sum the measure shards' partial sums and counts of the mean activations in batch order (before the ablate stage); " +
-                          "report: results.json, CSVs and report.html, the same as an unsharded run (default)",
+                          "report: results.json, CSVs and report.html (a dataset build: its JSONL file), the same as an unsharded run (default)",
             DefaultValueFactory = _ => "report",
         };
-        var output = new Option<string?>("--out") { Description = "report folder (default: RUN_DIR)" };
+        var output = new Option<string?>("--out") { Description = "report folder, or the folder of a dataset build's JSONL file (default: RUN_DIR)" };
         var cmd = new Command("merge", "Merge the shards of a sharded study run (see docs/cluster.md).") { run, step, output };
         cmd.SetAction(r =>
         {
@@ -29,6 +29,8 @@ internal static class MergeCommand
             if (study != "parens" && stepName != "report") throw new UsageException($"--step {stepName}: a {study} run has no reduction step; merge it with --step report");
             if (study == "probe") return ProbeSharding.Merge(runDir, outDir);
             if (study == "ssm-study") return SsmSharding.Merge(runDir, outDir);
+            if (study is DataSharding.Parens or DataSharding.Pairs) return DataSharding.Merge(runDir, outDir);
+            if (study == DynamicsSharding.Study) return DynamicsSharding.Merge(runDir, outDir);
             var manifest = ReadRun(runDir);
             if (stepName == "means") return Means(runDir, manifest);
             Require(runDir, manifest, ParensRun.Measure);

@@ -21,18 +21,23 @@ internal static class ParensDynamicsCommand
         var prompts = new ParensCommand.PromptOptions(n: 100, batch: 64, tokenizer: "tokenizer folder when the checkpoints hold none (default: the first checkpoint)");
         var topK = new Option<int>("--top-k") { Description = "size of the top counting-head set compared across steps", DefaultValueFactory = _ => 5 };
         var dtype = CliCommon.DTypeOption();
+        var shard = new Option<string?>("--shard") { Description = "run shard I of N (0-based) of the checkpoints into the run folder --out; `sharplens merge RUN` writes the report (docs/cluster.md)" };
         var cmd = new Command("parens-dynamics", "The closing-parenthesis study across training: accuracy, logit lens, attention vs MLP attribution and counting heads per checkpoint (the same prompts at every step) → one HTML section + JSON/CSV.")
             { checkpoints };
         foreach (var o in prompts.All) cmd.Options.Add(o);
         cmd.Options.Add(topK);
         cmd.Options.Add(dtype);
+        cmd.Options.Add(shard);
         cmd.SetAction(r =>
         {
+            var shardOf = r.GetValue(shard) is { } shardText ? Shard.Parse(shardText) : (Shard?)null;
             var options = new ParensDynamicsOptions { Study = prompts.Read(r), TopK = CliCommon.InRange(r.GetValue(topK), 1, 4096, "--top-k") };
             var load = new LoadOptions { DType = CliCommon.ParseDType(r.GetValue(dtype)!) };
             var output = Path.GetFullPath(CliCommon.OutputFolder(r.GetValue(prompts.Out)!, "--out"));
             var series = CheckpointSeries.Discover(r.GetValue(checkpoints) ?? []);
-            var tok = ParensCommand.LoadTokenizer(r.GetValue(prompts.Tokenizer) ?? series[0].Directory);
+            var tokDir = Path.GetFullPath(r.GetValue(prompts.Tokenizer) ?? series[0].Directory);
+            var tok = ParensCommand.LoadTokenizer(tokDir);
+            if (shardOf is Shard s) return DynamicsSharding.RunShard(series, tokDir, tok, options, load, r.GetValue(dtype)!, s, output);
             Console.WriteLine($"{series.Count} checkpoints: steps {string.Join(", ", series.Select(c => c.Step))}");
 
             var result = ProgressBars.Run(progress => ParensDynamics.Run(series, tok, options, load, progress));
@@ -45,7 +50,7 @@ internal static class ParensDynamicsCommand
 
     static string N(double v, string f = "0.##") => double.IsNaN(v) ? "–" : v.ToString(f, CultureInfo.InvariantCulture);
 
-    static void Print(ParensDynamicsResult r, string output)
+    internal static void Print(ParensDynamicsResult r, string output)
     {
         var depths = r.Info.Depths.OrderBy(d => d).ToList();
         string per = $"d{string.Join("/", depths)}";

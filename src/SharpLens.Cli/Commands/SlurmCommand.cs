@@ -1,9 +1,10 @@
-// `sharplens slurm parens|probe|ssm-study …`: writes the sbatch scripts of a sharded run, submits them (--submit), follows them (--wait).
+// `sharplens slurm parens|probe|ssm-study|parens-dynamics|data-parens|data-probe-pairs …`: writes the sbatch scripts of a sharded run, submits them (--submit), follows them (--wait).
 using System.CommandLine;
 using System.Diagnostics;
 using SharpLens.Analysis.Parens;
 using SharpLens.Analysis.Probes;
 using SharpLens.Analysis.SsmInterpret;
+using SharpLens.Code.Datasets;
 using SharpLens.Loading;
 using SharpLens.Reports;
 using SharpLens.Training;
@@ -13,7 +14,21 @@ namespace SharpLens.Cli.Commands;
 internal static class SlurmCommand
 {
     public static Command Create() =>
-        new("slurm", "Run a study on a Slurm cluster as job arrays over its shards, then merge (see docs/cluster.md).") { Parens(), Passthrough("probe"), Passthrough("ssm-study") };
+        new("slurm", "Run a study or dataset build on a Slurm cluster as job arrays over its shards, then merge (see docs/cluster.md).")
+        {
+            Parens(),
+            Passthrough(new("probe", ["probe"], ProbeShards.Stage, "(model, layer) probes", ProbeUnits, "--model M --pairs P.jsonl")),
+            Passthrough(new("ssm-study", ["ssm-study"], SsmShards.Stage, "(model, task, layer) probes", SsmUnits, "--manifest M --pairs-dir P")),
+            Passthrough(new("parens-dynamics", ["parens-dynamics"], DynamicsShards.Stage, "checkpoints", DynamicsUnits, "--checkpoints RUN/snapshots")),
+            Passthrough(new("data-parens", ["data", "parens"], DataShards.Stage, "source files", MinedUnits, "--variant mined --source DIR")),
+            Passthrough(new("data-probe-pairs", ["data", "probe-pairs"], DataShards.Stage, "source files", PairsUnits, "--task sibling --source DIR")),
+        };
+
+    /// <summary>
+    /// A study (or dataset build) run as one shard array and a merge: its `slurm` name, the sharplens command words its
+    /// shards run, the shard folders' stage, what its units are, how many units its options give, an example of its options.
+    /// </summary>
+    sealed record ShardedStudy(string Name, string[] Words, string Stage, string Units, Func<ParseResult, int> Count, string Example);
 
     /// <summary>The options of every `slurm` subcommand and what they resolve to.</summary>
     sealed class SlurmOptions
@@ -77,37 +92,53 @@ internal static class SlurmCommand
         return cmd;
     }
 
-    /// <summary>`slurm probe|ssm-study … -- STUDY OPTIONS`: the study's own options, checked by its parser, go to every shard as they are.</summary>
-    static Command Passthrough(string study)
+    /// <summary>`slurm probe|ssm-study|parens-dynamics|data-parens|data-probe-pairs … -- OPTIONS`: the command's own options, checked by its parser, go to every shard as they are.</summary>
+    static Command Passthrough(ShardedStudy study)
     {
         var slurm = new SlurmOptions();
-        var output = new Option<string>("--out") { Description = "the run folder (shards, merged report, slurm/)", Required = true };
-        var args = new Argument<string[]>("study-options") { Description = $"the options of `sharplens {study}` (after --), without --out and --shard", Arity = ArgumentArity.ZeroOrMore };
-        var (stage, units) = study == "probe" ? (ProbeShards.Stage, "(model, layer) probes") : (SsmShards.Stage, "(model, task, layer) probes");
-        var cmd = new Command(study, $"The {study} study as Slurm jobs: its shards (array) → merge, scripts in RUN/slurm/ (--out RUN). Example: " +
-            $"sharplens slurm {study} --out RUN --array 8 -- {(study == "probe" ? "--model M --pairs P.jsonl" : "--manifest M --pairs-dir P")}") { output, args };
+        var command = string.Join(" ", study.Words);
+        var output = new Option<string>("--out") { Description = "the run folder (shards, merged report or file, slurm/)", Required = true };
+        var args = new Argument<string[]>("study-options") { Description = $"the options of `sharplens {command}` (after --), without --out and --shard", Arity = ArgumentArity.ZeroOrMore };
+        var cmd = new Command(study.Name, $"`{command}` as Slurm jobs: its shards (array) → merge, scripts in RUN/slurm/ (--out RUN). Example: " +
+            $"sharplens slurm {study.Name} --out RUN --array 8 -- {study.Example}") { output, args };
         foreach (var o in slurm.All) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             var studyArgs = r.GetValue(args) ?? [];
             if (studyArgs.FirstOrDefault(a => a is "--out" or "--shard" or "--stage") is { } taken)
-                throw new UsageException($"{taken} is set by `slurm {study}` (--out RUN before --, --shard per array task); found it among the {study} options");
+                throw new UsageException($"{taken} is set by `slurm {study.Name}` (--out RUN before --, --shard per array task); found it among the {command} options");
             var s = slurm.Read(r);
             var runDir = Path.GetFullPath(CliCommon.OutputFolder(r.GetValue(output)!, "--out"));
-            var parsed = CliApp.Build().Parse([study, .. studyArgs, "--out", runDir, "--shard", $"0/{s.Shards}"]);
-            if (parsed.Errors.Count > 0) throw new UsageException($"{study} options: {CliApp.OneLine(string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.'))))}");
-            int count = study == "probe" ? ProbeUnits(parsed) : SsmUnits(parsed);
+            var parsed = CliApp.Build().Parse([.. study.Words, .. studyArgs, "--out", runDir, "--shard", $"0/{s.Shards}"]);
+            if (parsed.Errors.Count > 0) throw new UsageException($"{command} options: {CliApp.OneLine(string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.'))))}");
+            int count = study.Count(parsed);
             if (s.Shards > count)
-                throw new UsageException($"--array: {s.Shards} shards are more than the work units: expected at most {count} {units}");
-            var pipeline = SlurmPipeline.Probes(study, stage, units);
+                throw new UsageException($"--array: {s.Shards} shards are more than the work units: expected at most {count} {study.Units}");
+            var pipeline = SlurmPipeline.Sharded(study.Name, command, study.Stage, study.Units);
             Write(pipeline, runDir, s, studyArgs);
             if (!s.Submit) return 0;
-            var missing = Enumerable.Range(0, s.Shards).Where(i => !File.Exists(Path.Combine(ShardedRun.ShardDir(runDir, stage, new Shard(i, s.Shards)), "manifest.json"))).ToList();
-            var jobs = Submit(runDir, pipeline, s, new Dictionary<string, IReadOnlyList<int>> { [stage] = missing }, new Dictionary<string, bool>());
+            var missing = Enumerable.Range(0, s.Shards).Where(i => !File.Exists(Path.Combine(ShardedRun.ShardDir(runDir, study.Stage, new Shard(i, s.Shards)), "manifest.json"))).ToList();
+            var jobs = Submit(runDir, pipeline, s, new Dictionary<string, IReadOnlyList<int>> { [study.Stage] = missing }, new Dictionary<string, bool>());
             return s.Wait ? Wait(runDir, pipeline, s, jobs) : 0;
         });
         return cmd;
     }
+
+    /// <summary>Checkpoints of `parens-dynamics` options (found and checked to be one run as the command does).</summary>
+    static int DynamicsUnits(ParseResult parsed) => CheckpointSeries.Discover(parsed.GetValue<string[]>("--checkpoints") ?? []).Count;
+
+    /// <summary>Source files of `data parens` options (--variant mined and --source required, as the sharded command requires them).</summary>
+    static int MinedUnits(ParseResult parsed)
+    {
+        if (parsed.GetValue<string>("--variant") is var v && v != "mined")
+            throw new UsageException($"--shard needs --variant mined (its source files are the work units), found --variant {v}");
+        var source = parsed.GetValue<string?>("--source") ?? throw new UsageException("--variant mined expects --source DIR, found none");
+        var lang = parsed.GetValue<string>("--lang")!;
+        return SourcePlan.Of(source, lang == "all" ? [] : [SharpLens.Code.Language.FromName(lang)], parsed.GetValue<int>("--max-files")).Files.Count;
+    }
+
+    /// <summary>Python files of `data probe-pairs` options.</summary>
+    static int PairsUnits(ParseResult parsed) => SourcePlan.Of(parsed.GetValue<string>("--source")!, [SharpLens.Code.Language.Python]).Files.Count;
 
     /// <summary>(model, layer) units of `probe` options: the model and --compare, each over --layers or all its layers.</summary>
     static int ProbeUnits(ParseResult parsed)

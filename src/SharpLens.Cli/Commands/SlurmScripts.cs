@@ -31,11 +31,11 @@ internal sealed record SlurmPipeline(string Study, IReadOnlyList<SlurmStep> Step
         Merge("results.json, CSVs and report.html, the same as an unsharded run"),
     ]);
 
-    /// <summary>A study without a reduction: its shards (array) → merge.</summary>
-    public static SlurmPipeline Probes(string study, string stage, string units) => new(study,
+    /// <summary>A study (or dataset build) without a reduction: its shards (array; each runs `sharplens COMMAND … --shard I/N`) → merge.</summary>
+    public static SlurmPipeline Sharded(string study, string command, string stage, string units) => new(study,
     [
-        new(stage, true, $"{study} \"${{STUDY[@]}}\" --out \"$RUN\" --shard \"$SLURM_ARRAY_TASK_ID/$SHARDS\"", $"the {units} of shard I"),
-        Merge("the report, the same as an unsharded run (timings aside)"),
+        new(stage, true, $"{command} \"${{STUDY[@]}}\" --out \"$RUN\" --shard \"$SLURM_ARRAY_TASK_ID/$SHARDS\"", $"the {units} of shard I"),
+        Merge(command.StartsWith("data ", StringComparison.Ordinal) ? "the JSONL file, the same as an unsharded build" : "the report, the same as an unsharded run (timings aside)"),
     ]);
 
     static SlurmStep Merge(string what) => new("merge", false, "merge \"$RUN\"", what);

@@ -9,6 +9,9 @@ public sealed record ProbeFunction(int Id, string Source, int FileStart, int Fil
     public string Code => Tree.Source;
 }
 
+/// <summary>A function found in a file: file (index in the read order), its region from the start of its def line, and that line.</summary>
+public readonly record struct FunctionCandidate(int File, int Start, int End, int Line);
+
 /// <summary>Counts from a function extraction.</summary>
 public sealed record FunctionExtractionReport(SourceScan Scan, int FilesWithParseErrors, int Candidates, int SkippedIndentation,
     int SkippedParseErrors, int SkippedSize, int Selected);
@@ -21,27 +24,52 @@ public sealed record FunctionExtractionReport(SourceScan Scan, int FilesWithPars
 /// </summary>
 public static class ProbeFunctions
 {
-    /// <summary>Extracts up to <paramref name="maxFunctions"/> Python functions from <paramref name="directory"/>.</summary>
+    /// <summary>Extracts up to <paramref name="maxFunctions"/> Python functions from <paramref name="directory"/>: <see cref="Candidates"/> of every file, then <see cref="Select"/>.</summary>
     public static (IReadOnlyList<ProbeFunction> Functions, FunctionExtractionReport Report) Extract(string directory, int maxFunctions, long seed,
         int minTokens = 8, int maxTokens = 256, int maxFiles = int.MaxValue)
     {
-        if (maxFunctions < 1) throw new ArgumentOutOfRangeException(nameof(maxFunctions), $"expected at least 1 function, found {maxFunctions}");
-        if (minTokens < 1 || maxTokens < minTokens) throw new ArgumentException($"expected 1 ≤ min tokens ≤ max tokens, found {minTokens}..{maxTokens}");
+        Check(maxFunctions, minTokens, maxTokens);
         var scan = new SourceScan();
-        var candidates = new List<(SourceFile File, int Start, int End, int Line)>();
-        int fileErrors = 0;
+        var files = new Dictionary<int, SourceFile>();
+        var candidates = new List<FunctionCandidate>();
+        int fileErrors = 0, index = 0;
         foreach (var file in SourceFiles.Read(directory, scan, [Language.Python], maxFiles: maxFiles))
         {
-            var tree = SyntaxTree.Parse(file.Text, Language.Python);
-            if (tree.HasErrors) fileErrors++;
-            foreach (var fn in TopFunctions(tree.Root))
-            {
-                if (fn.HasError) continue;
-                int lineStart = file.Text.LastIndexOf('\n', Math.Max(0, fn.Start - 1)) + 1;
-                if (fn.Start == 0) lineStart = 0;
-                candidates.Add((file, lineStart, fn.End, 1 + file.Text.AsSpan(0, lineStart).Count('\n')));
-            }
+            var (found, errors) = Candidates(file, index);
+            if (errors) fileErrors++;
+            if (found.Count > 0) { files[index] = file; candidates.AddRange(found); }
+            index++;
         }
+        return Select(candidates, i => files[i], scan, fileErrors, maxFunctions, seed, minTokens, maxTokens);
+    }
+
+    /// <summary>
+    /// The candidate functions of one Python file (<paramref name="fileIndex"/>: its place in the read order), in source
+    /// order, and whether the file has parse errors (its error-free functions are still candidates).
+    /// </summary>
+    public static (IReadOnlyList<FunctionCandidate> Candidates, bool ParseErrors) Candidates(SourceFile file, int fileIndex)
+    {
+        var tree = SyntaxTree.Parse(file.Text, Language.Python);
+        var candidates = new List<FunctionCandidate>();
+        foreach (var fn in TopFunctions(tree.Root))
+        {
+            if (fn.HasError) continue;
+            int lineStart = file.Text.LastIndexOf('\n', Math.Max(0, fn.Start - 1)) + 1;
+            if (fn.Start == 0) lineStart = 0;
+            candidates.Add(new FunctionCandidate(fileIndex, lineStart, fn.End, 1 + file.Text.AsSpan(0, lineStart).Count('\n')));
+        }
+        return (candidates, tree.HasErrors);
+    }
+
+    /// <summary>
+    /// The functions from every file's candidates (in read order): shuffled with the seed, then dedented, reparsed and
+    /// size-checked in that order until <paramref name="maxFunctions"/> are kept; <paramref name="file"/> gives a
+    /// candidate's file by its index (only the files of candidates looked at are asked for).
+    /// </summary>
+    public static (IReadOnlyList<ProbeFunction> Functions, FunctionExtractionReport Report) Select(IReadOnlyList<FunctionCandidate> candidates,
+        Func<int, SourceFile> file, SourceScan scan, int filesWithParseErrors, int maxFunctions, long seed, int minTokens = 8, int maxTokens = 256)
+    {
+        Check(maxFunctions, minTokens, maxTokens);
         var order = Enumerable.Range(0, candidates.Count).ToList();
         new SeededRandom(seed, 11).Shuffle(order);
         var functions = new List<ProbeFunction>();
@@ -49,16 +77,23 @@ public static class ProbeFunctions
         foreach (var ci in order)
         {
             if (functions.Count == maxFunctions) break;
-            var (file, start, end, line) = candidates[ci];
-            var code = Dedent(file.Text.Substring(start, end - start), out int dedent);
+            var c = candidates[ci];
+            var f = file(c.File);
+            var code = Dedent(f.Text.Substring(c.Start, c.End - c.Start), out int dedent);
             if (code == null) { skippedIndent++; continue; }
             var tree = SyntaxTree.Parse(code, Language.Python);
             if (tree.HasErrors) { skippedErrors++; continue; }
             var tokens = CodeTokens.Of(tree);
             if (tokens.Count < minTokens || tokens.Count > maxTokens) { skippedSize++; continue; }
-            functions.Add(new ProbeFunction(functions.Count, file.RelativePath.Replace('\\', '/'), start, end, line, dedent, tree, tokens));
+            functions.Add(new ProbeFunction(functions.Count, f.RelativePath.Replace('\\', '/'), c.Start, c.End, c.Line, dedent, tree, tokens));
         }
-        return (functions, new FunctionExtractionReport(scan, fileErrors, candidates.Count, skippedIndent, skippedErrors, skippedSize, functions.Count));
+        return (functions, new FunctionExtractionReport(scan, filesWithParseErrors, candidates.Count, skippedIndent, skippedErrors, skippedSize, functions.Count));
+    }
+
+    static void Check(int maxFunctions, int minTokens, int maxTokens)
+    {
+        if (maxFunctions < 1) throw new ArgumentOutOfRangeException(nameof(maxFunctions), $"expected at least 1 function, found {maxFunctions}");
+        if (minTokens < 1 || maxTokens < minTokens) throw new ArgumentException($"expected 1 ≤ min tokens ≤ max tokens, found {minTokens}..{maxTokens}");
     }
 
     /// <summary>Every <c>function_definition</c> not nested in another function, in source order (methods included).</summary>

@@ -65,9 +65,12 @@ public sealed record ParensRunManifest
     }
 
     /// <summary>SHA-256 (16 hex digits) of the prepared prompts (ids, token ids, labels, counterfactuals) in order.</summary>
-    public static string HashPrompts(ParensPlan plan)
+    public static string HashPrompts(ParensPlan plan) => HashPrompts(plan.Prompts.Concat(plan.ClosedPrompts));
+
+    /// <summary>SHA-256 (16 hex digits) of prepared prompts (ids, token ids, labels, counterfactuals) in order.</summary>
+    public static string HashPrompts(IEnumerable<PreparedPrompt> prompts)
     {
-        var text = string.Join("\n", plan.Prompts.Concat(plan.ClosedPrompts)
+        var text = string.Join("\n", prompts
             .Select(p => $"{p.Example.Id} {p.Depth} {p.Closed} {string.Join(",", p.Ids)} {p.LabelId} {p.CounterfactualId}"));
         return Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
     }

@@ -27,11 +27,11 @@ public static class ShardedRun
         catch (JsonException e) { throw new InvalidDataException($"{path}: malformed JSON ({e.Message})"); }
     }
 
-    /// <summary>The study a run folder holds ("parens", "probe"), from its manifest.</summary>
+    /// <summary>The study a run folder holds ("parens", "probe", "data-parens", …), from its manifest.</summary>
     public static string StudyOf(string run)
     {
         var path = ManifestPath(run);
-        if (!File.Exists(path)) throw new InvalidDataException($"{run}: expected manifest.json (written by the first `sharplens parens|probe --shard I/N --out {run}`), found none");
+        if (!File.Exists(path)) throw new InvalidDataException($"{run}: expected manifest.json (written by the first `sharplens parens|probe|ssm-study|parens-dynamics|data … --shard I/N --out {run}`), found none");
         return Read<JsonObject>(path)["study"]?.GetValue<string>() ?? throw new InvalidDataException($"{path}: expected a \"study\" field, found none");
     }
 
@@ -41,6 +41,9 @@ public static class ShardedRun
         var path = ManifestPath(run);
         if (File.Exists(path))
         {
+            var study = JsonSerializer.SerializeToNode(manifest, Json)?["study"]?.GetValue<string>();
+            if (study is not null && StudyOf(run) is var there && there != study)
+                throw new InvalidDataException($"{run} holds a {there} run; expected a {study} run of the same inputs, or a new --out folder");
             var diffs = differences(Read<T>(path));
             if (diffs.Count > 0)
                 throw new InvalidDataException($"{run} holds a run of other inputs ({string.Join("; ", diffs)}; listed as that run vs this one); expected the same model, tokenizer, options, seed and code version, or a new --out folder");

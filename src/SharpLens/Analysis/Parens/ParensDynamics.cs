@@ -22,60 +22,91 @@ public static class ParensDynamics
         return Run(series, prompts, closed, options, load, progress);
     }
 
-    /// <summary>Measures every checkpoint of <paramref name="series"/> (ordered by step) on the same prepared prompts.</summary>
+    /// <summary>Measures every checkpoint of <paramref name="series"/> (ordered by step) on the same prepared prompts: <see cref="MeasureStep"/> each, then <see cref="Assemble"/>.</summary>
     public static ParensDynamicsResult Run(IReadOnlyList<SeriesCheckpoint> series, IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<PreparedPrompt> closedPrompts,
         ParensDynamicsOptions options, LoadOptions? load = null, IProgress<StudyProgress>? progress = null)
     {
-        if (series.Count == 0) throw new ArgumentException("expected at least one checkpoint folder, found an empty list");
-        if (options.TopK < 1) throw new ArgumentException($"the top counting-head set needs k ≥ 1, found {options.TopK}");
-        var o = options.Study;
-        var steps = new List<DynamicsStep>();
-        var accuracy = new List<StepAccuracyRow>(); var lens = new List<StepLensRow>(); var attribution = new List<StepAttributionRow>();
-        var heads = new List<StepHeadRow>(); var topSets = new List<(long Step, List<CountingHeadRow> Top)>();
-        ModelInfo? first = null; string dtype = "";
+        Check(series.Count, options);
+        var steps = new List<DynamicsStepResult>();
         for (int i = 0; i < series.Count; i++)
-        {
-            var (step, dir) = (series[i].Step, series[i].Directory);
-            var clock = Stopwatch.StartNew();
-            var stepProgress = progress is null ? null : new Prefixed(progress, $"step {step} ({i + 1}/{series.Count})");
-            stepProgress?.Report(new StudyProgress("loading", 0, 1));
-            using var model = ModelLoader.Load(dir, load);
-            stepProgress?.Report(new StudyProgress("loading", 1, 1));
-            if (first is null) (first, dtype) = (model.Info, model.DType.ToString());
-            else if (model.Info.Architecture != first.Architecture || model.Info.NLayers != first.NLayers || model.Info.NHeads != first.NHeads
-                     || model.Info.DModel != first.DModel || model.Info.DVocab != first.DVocab)
-                throw new InvalidDataException($"{dir}: {Describe(model.Info)}, but the first checkpoint is {Describe(first)}; expected checkpoints of one run");
-            var readout = ParensStudy.Require(model, prompts.Concat(closedPrompts));
-            var main = ParensStudy.MeasureMain(model, readout, prompts, o.Batch, attention: false, new HashSet<string>(), stepProgress);
-            var counting = ParensStudy.MeasureCounting(model, readout, closedPrompts, o.Depths, o.Batch, stepProgress);
+            steps.Add(MeasureStep(series[i], i, series.Count, prompts, closedPrompts, options, load, progress, steps.Count == 0 ? null : steps[0]));
+        return Assemble(steps, prompts, closedPrompts, options);
+    }
 
-            accuracy.AddRange(ParensSummaries.Accuracy(main.Outcomes.Concat(counting.ClosedOutcomes))
-                .Select(a => new StepAccuracyRow(step, a.Variant, a.Depth, a.N, a.Correct, a.Accuracy, a.MeanLabelProb, a.MeanLogitDiff)));
-            lens.AddRange(ParensSummaries.FirstTop1(main.Lens, ParensSummaries.Lens(main.Lens))
-                .Select(f => new StepLensRow(step, f.Depth, f.Site, f.Layer is int l ? (f.Site == "resid_pre" ? -1 : l) : null, f.Top1Fraction, f.MeanFirstLayer, f.PromptsNeverTop1)));
-            attribution.AddRange(ParensSummaries.DlaSummaries(main.Dla)
-                .Select(s => new StepAttributionRow(step, s.Depth, s.N, s.TotalAttn, s.TotalMlp, s.Embed, s.MeanActual, s.MaxAbsError)));
-            var ranked = ParensSummaries.CountingHeads(counting.HeadParens, counting.ParenDepths);
-            heads.AddRange(ranked.Select(h => new StepHeadRow(step, h.Rank, h.Layer, h.Head, h.Score, h.CorrectRate, h.ClosedRate, h.CorrAttnClosed, h.Verdict, h.Rank <= options.TopK)));
-            topSets.Add((step, ranked.Take(options.TopK).ToList()));
-            steps.Add(new DynamicsStep(step, dir, Math.Round(clock.Elapsed.TotalSeconds, 2)));
-        }
+    /// <summary>
+    /// One checkpoint (<paramref name="index"/> of <paramref name="count"/> in its series): loads it, runs the study's
+    /// measurement passes and reduces them with the study's summaries. <paramref name="first"/>, when given, is the
+    /// series' first step, whose architecture this one must share.
+    /// </summary>
+    public static DynamicsStepResult MeasureStep(SeriesCheckpoint checkpoint, int index, int count, IReadOnlyList<PreparedPrompt> prompts,
+        IReadOnlyList<PreparedPrompt> closedPrompts, ParensDynamicsOptions options, LoadOptions? load = null, IProgress<StudyProgress>? progress = null,
+        DynamicsStepResult? first = null)
+    {
+        var o = options.Study;
+        var (step, dir) = (checkpoint.Step, checkpoint.Directory);
+        var clock = Stopwatch.StartNew();
+        var stepProgress = progress is null ? null : new Prefixed(progress, $"step {step} ({index + 1}/{count})");
+        stepProgress?.Report(new StudyProgress("loading", 0, 1));
+        using var model = ModelLoader.Load(dir, load);
+        stepProgress?.Report(new StudyProgress("loading", 1, 1));
+        var facts = new DynamicsModel(model.Info.Architecture, model.Info.NLayers, model.Info.NHeads, model.Info.DModel, model.Info.DVocab, model.DType.ToString());
+        if (first is not null) CheckSameModel(first, facts, dir);
+        var readout = ParensStudy.Require(model, prompts.Concat(closedPrompts));
+        var main = ParensStudy.MeasureMain(model, readout, prompts, o.Batch, attention: false, new HashSet<string>(), stepProgress);
+        var counting = ParensStudy.MeasureCounting(model, readout, closedPrompts, o.Depths, o.Batch, stepProgress);
 
+        var accuracy = ParensSummaries.Accuracy(main.Outcomes.Concat(counting.ClosedOutcomes))
+            .Select(a => new StepAccuracyRow(step, a.Variant, a.Depth, a.N, a.Correct, a.Accuracy, a.MeanLabelProb, a.MeanLogitDiff)).ToList();
+        var lens = ParensSummaries.FirstTop1(main.Lens, ParensSummaries.Lens(main.Lens))
+            .Select(f => new StepLensRow(step, f.Depth, f.Site, f.Layer is int l ? (f.Site == "resid_pre" ? -1 : l) : null, f.Top1Fraction, f.MeanFirstLayer, f.PromptsNeverTop1)).ToList();
+        var attribution = ParensSummaries.DlaSummaries(main.Dla)
+            .Select(s => new StepAttributionRow(step, s.Depth, s.N, s.TotalAttn, s.TotalMlp, s.Embed, s.MeanActual, s.MaxAbsError)).ToList();
+        // ranks are 1..n in order, so the rows flagged Top are the top-k set in rank order
+        var heads = ParensSummaries.CountingHeads(counting.HeadParens, counting.ParenDepths)
+            .Select(h => new StepHeadRow(step, h.Rank, h.Layer, h.Head, h.Score, h.CorrectRate, h.ClosedRate, h.CorrAttnClosed, h.Verdict, h.Rank <= options.TopK)).ToList();
+        return new DynamicsStepResult(new DynamicsStep(step, dir, Math.Round(clock.Elapsed.TotalSeconds, 2)), facts, accuracy, lens, attribution, heads);
+    }
+
+    /// <summary>The result from every step's rows (in step order): run facts, label checks, persistence of the top-k heads, notes.</summary>
+    public static ParensDynamicsResult Assemble(IReadOnlyList<DynamicsStepResult> steps, IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<PreparedPrompt> closedPrompts,
+        ParensDynamicsOptions options)
+    {
+        Check(steps.Count, options);
+        var o = options.Study;
+        var first = steps[0].Model;
+        foreach (var s in steps.Skip(1)) CheckSameModel(steps[0], s.Model, s.Step.Checkpoint);
         var notes = ParensStudy.PromptNotes(prompts, closedPrompts, o);
+        var heads = steps.SelectMany(s => s.Heads).ToList();
         if (heads.Count == 0) notes.Add("no counting heads were scored: the already-closed prompts do not cover every depth's label token");
         return new ParensDynamicsResult
         {
-            Info = new DynamicsInfo(first!.Architecture, first.NLayers, first.NHeads, first.DModel, first.DVocab, dtype, o.Dataset, o.Depths, o.N, o.Seed, o.Batch,
-                prompts.Count, closedPrompts.Count, options.TopK, steps),
+            Info = new DynamicsInfo(first.Architecture, first.NLayers, first.NHeads, first.DModel, first.DVocab, first.DType, o.Dataset, o.Depths, o.N, o.Seed, o.Batch,
+                prompts.Count, closedPrompts.Count, options.TopK, steps.Select(s => s.Step).ToList()),
             LabelChecks = ParensPrompts.Check(prompts.Concat(closedPrompts)),
-            Accuracy = accuracy, FirstTop1 = lens, Attribution = attribution, Heads = heads, Persistence = Persistence(topSets), Notes = notes,
+            Accuracy = steps.SelectMany(s => s.Accuracy).ToList(), FirstTop1 = steps.SelectMany(s => s.FirstTop1).ToList(),
+            Attribution = steps.SelectMany(s => s.Attribution).ToList(), Heads = heads,
+            Persistence = Persistence(steps.Select(s => (s.Step.Step, (IReadOnlyList<(int Layer, int Head)>)s.Heads.Where(h => h.Top).Select(h => (h.Layer, h.Head)).ToList())).ToList()),
+            Notes = notes,
         };
     }
 
-    /// <summary>Overlap and Jaccard index of each step's top-k head set with the final step's and the previous step's.</summary>
-    public static IReadOnlyList<StepPersistenceRow> Persistence(IReadOnlyList<(long Step, List<CountingHeadRow> Top)> topSets)
+    static void Check(int steps, ParensDynamicsOptions options)
     {
-        static HashSet<(int, int)> Set(List<CountingHeadRow> top) => top.Select(h => (h.Layer, h.Head)).ToHashSet();
+        if (steps == 0) throw new ArgumentException("expected at least one checkpoint folder, found an empty list");
+        if (options.TopK < 1) throw new ArgumentException($"the top counting-head set needs k ≥ 1, found {options.TopK}");
+    }
+
+    static void CheckSameModel(DynamicsStepResult first, DynamicsModel model, string dir)
+    {
+        var f = first.Model;
+        if (model.Architecture != f.Architecture || model.NLayers != f.NLayers || model.NHeads != f.NHeads || model.DModel != f.DModel || model.DVocab != f.DVocab)
+            throw new InvalidDataException($"{dir}: {Describe(model)}, but the first checkpoint is {Describe(f)}; expected checkpoints of one run");
+    }
+
+    /// <summary>Overlap and Jaccard index of each step's top-k head set with the final step's and the previous step's.</summary>
+    public static IReadOnlyList<StepPersistenceRow> Persistence(IReadOnlyList<(long Step, IReadOnlyList<(int Layer, int Head)> Top)> topSets)
+    {
+        static HashSet<(int, int)> Set(IReadOnlyList<(int Layer, int Head)> top) => top.ToHashSet();
         var final = topSets.Count == 0 ? [] : Set(topSets[^1].Top);
         return topSets.Select((t, i) =>
         {
@@ -92,7 +123,7 @@ public static class ParensDynamics
         return union == 0 ? double.NaN : a.Intersect(b).Count() / (double)union;
     }
 
-    static string Describe(ModelInfo i) => $"{i.Architecture} with {i.NLayers} layers × {i.NHeads} heads, d_model {i.DModel}, vocab {i.DVocab}";
+    static string Describe(DynamicsModel i) => $"{i.Architecture} with {i.NLayers} layers × {i.NHeads} heads, d_model {i.DModel}, vocab {i.DVocab}";
 
     /// <summary>Prefixes each stage with the checkpoint it belongs to (reports on the calling thread).</summary>
     sealed class Prefixed(IProgress<StudyProgress> inner, string prefix) : IProgress<StudyProgress>

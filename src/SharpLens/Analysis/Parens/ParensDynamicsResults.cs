@@ -17,6 +17,13 @@ public sealed record DynamicsInfo(string Architecture, int NLayers, int NHeads, 
 /// <summary>One checkpoint: its step, folder and the seconds its measurement took (load included).</summary>
 public sealed record DynamicsStep(long Step, string Checkpoint, double Seconds);
 
+/// <summary>The architecture and dtype a checkpoint loaded with (the same at every step of a series).</summary>
+public sealed record DynamicsModel(string Architecture, int NLayers, int NHeads, int DModel, int DVocab, string DType);
+
+/// <summary>One checkpoint's rows, before the series is assembled (what a shard of a sharded run stores per step).</summary>
+public sealed record DynamicsStepResult(DynamicsStep Step, DynamicsModel Model, IReadOnlyList<StepAccuracyRow> Accuracy, IReadOnlyList<StepLensRow> FirstTop1,
+    IReadOnlyList<StepAttributionRow> Attribution, IReadOnlyList<StepHeadRow> Heads);
+
 /// <summary>Greedy accuracy at one step for one (variant, depth); Depth 0 = all. Same numbers as the study's <see cref="AccuracyRow"/>.</summary>
 public sealed record StepAccuracyRow(long Step, string Variant, int Depth, int N, int Correct, double Accuracy, double MeanLabelProb, double MeanLogitDiff);
 
