@@ -89,7 +89,7 @@ public class FormatterTests
     public void A_batch_outside_the_pattern_and_a_disposed_tensor_show_why()
     {
         using (var t = zeros(2, 1, 3, 3))
-            IsError(Html(new AttentionView(t, null, Batch: 2)), "attention pattern", "batch 2 is outside the pattern's 2 sequences");
+            IsError(Html(new AttentionView(t, null, Batch: 2)), "attention pattern", "batch 2 is outside the pattern&#39;s 2 sequences");
         var gone = zeros(1, 1, 3, 3);
         gone.Dispose();
         IsError(Html(new AttentionView(gone, null)), "attention pattern", "has been disposed");
