@@ -2,7 +2,9 @@
 # Notebook check (README: "Notebooks"). Executes every notebooks/*.ipynb top to bottom with the .NET (C#) Jupyter kernel
 # (`jupyter nbconvert --execute`: a cell error fails the run), exports each executed notebook to HTML, checks that the
 # SharpLens views rendered (and that the only error views are the quickstart's two bad-input demonstrations), takes a
-# headless Chromium screenshot of each HTML export and checks it is not blank.
+# headless Chromium screenshot of each HTML export and checks it is not blank. Last, the SharpLens.Interactive package,
+# packed into a temporary feed, is loaded with #r "nuget:" in a generated notebook, which must show a SharpLens view
+# without calling Register (the package's extension.dib registers the views).
 # Installs what it needs by package name: Debian's jupyter-notebook, jupyter-nbconvert, jupyter-client, python3-pil and
 # chromium; the kernel with `dotnet tool install -g Microsoft.dotnet-interactive` + `dotnet interactive jupyter install`.
 # Skips (exit 0, one line saying why) when those cannot be installed: not root, no apt-get, no network to the sources.
@@ -84,4 +86,28 @@ print(f"   {img.width}x{img.height}, {dark} non-white pixels ({100 * dark / (img
 sys.exit(0 if dark > 0.01 * img.width * img.height else 1)
 PY
 done
+step "the package registers its views when loaded with #r \"nuget:\""
+# A unique prerelease version, so no earlier copy in the NuGet cache is used; removed from the cache afterwards.
+PKG_VERSION="0.1.0-notebooks.$(date +%s).$$"
+CACHE=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sharplens-notebooks.XXXXXX")
+cleanup() { rm -rf "$WORK"; for n in sharplens sharplens.code sharplens.interactive; do rm -rf "${CACHE:?}/$n/$PKG_VERSION"; rmdir "$CACHE/$n" 2>/dev/null || true; done; }
+trap cleanup EXIT
+for p in src/SharpLens.Code src/SharpLens src/SharpLens.Interactive; do
+  dotnet pack -c Release --no-build -p:Version="$PKG_VERSION" "$p" -o "$WORK/feed" -v q -nologo -clp:ErrorsOnly >/dev/null || fail "dotnet pack $p"
+done
+/usr/bin/python3 - "$WORK/package.ipynb" "$WORK/feed" "$PKG_VERSION" <<'PY'
+import json, sys
+cells = [f'#i "nuget:{sys.argv[2]}"\n#r "nuget:SharpLens.Interactive,{sys.argv[3]}"',
+         'new SharpLens.Reports.AttentionPattern("from the package", new[] { "a", "b" }, new[] { new[] { new[] { 1f, 0f }, new[] { 0.5f, 0.5f } } })']
+nb = {"nbformat": 4, "nbformat_minor": 5, "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "source": c, "outputs": [], "execution_count": None} for i, c in enumerate(cells)],
+      "metadata": {"kernelspec": {"name": ".net-csharp", "display_name": ".NET (C#)", "language": "C#"}, "language_info": {"name": "C#"}}}
+json.dump(nb, open(sys.argv[1], "w"))
+PY
+jupyter nbconvert --execute --to notebook --ExecutePreprocessor.timeout=300 --output-dir "$WORK/out" "$WORK/package.ipynb" > "$OUT/package.log" 2>&1 \
+  || { tail -n 30 "$OUT/package.log" >&2; fail "loading SharpLens.Interactive $PKG_VERSION with #r \"nuget:\" failed (log: $OUT/package.log)"; }
+grep -q 'class=\\"sharplens\\"' "$WORK/out/package.ipynb" \
+  || fail "expected the package's extension.dib to register the views, but the AttentionPattern did not display as a SharpLens view"
+echo "   extension.dib ran: the view displayed without calling Register"
+
 step "ok: executed notebooks, HTML exports and screenshots in $OUT"

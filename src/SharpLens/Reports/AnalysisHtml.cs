@@ -21,7 +21,7 @@ public static class AnalysisHtml
     public static string Prompt(PromptInput i)
     {
         var sb = new StringBuilder($"<p>Model <code>{E(i.Model)}</code> ({E(i.Architecture)}). Prompt ({i.Tokens.Count} tokens): ")
-          .Append(string.Join("", i.Tokens.Select((t, k) => $"<span class=\"tok\" title=\"position {k}\" style=\"border:1px solid #ddd;margin:1px\">{E(t)}</span>"))).Append("</p>");
+          .Append(string.Join("", i.Tokens.Select((t, k) => $"<span class=\"tok\" title=\"position {k}\" style=\"border:1px solid #ddd;margin:1px\">{E(ViewHtml.Visible(t))}</span>"))).Append("</p>");
         if (i.AnswerId is int a) sb.Append($"<p>Answer <code>{E(i.Answer ?? "")}</code> (id {a})" + (i.FoilId is int f ? $", foil <code>{E(i.Foil ?? "")}</code> (id {f})" : "") + ".</p>");
         foreach (var n in i.Notes) sb.Append($"<p class=\"note\">{E(n)}</p>");
         return sb.ToString();
@@ -29,7 +29,7 @@ public static class AnalysisHtml
 
     static string End(StringBuilder sb) => sb.Append("</body></html>").ToString();
 
-    static string Label(IReadOnlyList<string> tokens, int pos) => pos >= 0 && pos < tokens.Count ? $"{pos}:{tokens[pos]}" : $"{pos}";
+    static string Label(IReadOnlyList<string> tokens, int pos) => pos >= 0 && pos < tokens.Count ? $"{pos}:{ViewHtml.Visible(tokens[pos])}" : $"{pos}";
 
     /// <summary>The lens as a hook × position grid of top-1 tokens shaded by probability, and the answer across layers.</summary>
     public static string Lens(LensReport r) => End(Page("Logit lens", r.Input).Append(LensBody(r)));
@@ -38,7 +38,7 @@ public static class AnalysisHtml
     public static string LensBody(LensReport r)
     {
         var sb = new StringBuilder();
-        string T(int id) => r.TokenText.TryGetValue(id.ToString(CultureInfo.InvariantCulture), out var t) ? t : $"#{id}";
+        string T(int id) => r.TokenText.TryGetValue(id.ToString(CultureInfo.InvariantCulture), out var t) ? ViewHtml.Visible(t) : $"#{id}";
         bool answer = r.Input.AnswerId is not null;
         var hooks = r.Readings.Select(x => x.Hook).Distinct().ToList();
         var positions = r.Readings.Select(x => x.Position).Distinct().OrderBy(p => p).ToList();
@@ -106,7 +106,7 @@ public static class AnalysisHtml
     public static string PatchBody(PatchReport r)
     {
         var sb = new StringBuilder("<p>Corrupted prompt: ").Append(string.Join("", r.CorruptedTokens.Select((t, k) =>
-            $"<span class=\"tok\" style=\"border:1px solid #ddd;margin:1px{(k < r.Input.Tokens.Count && r.Input.Tokens[k] != t ? ";background:#fdd" : "")}\">{E(t)}</span>"))).Append("</p>");
+            $"<span class=\"tok\" style=\"border:1px solid #ddd;margin:1px{(k < r.Input.Tokens.Count && r.Input.Tokens[k] != t ? ";background:#fdd" : "")}\">{E(ViewHtml.Visible(t))}</span>"))).Append("</p>");
         foreach (var p in r.Results) sb.Append(PatchSite(p, r.Input.Tokens));
         foreach (var p in r.Paths) sb.Append(PatchPaths(p));
         return sb.ToString();

@@ -90,13 +90,14 @@ public static class AttentionHtml
         sb.Append("<option value=\"-1\">mean over heads</option>");
         for (int h = 0; h < heads; h++) sb.Append($"<option value=\"{h}\">{h}</option>");
         sb.Append("</select></p><p class=\"sl-tokens\">");
-        for (int i = 0; i < n; i++) sb.Append($"<span class=\"tok sl-q\" data-pos=\"{i}\">{E(p.Tokens[i])}</span>");
+        for (int i = 0; i < n; i++) sb.Append($"<span class=\"tok sl-q\" data-pos=\"{i}\">{E(ViewHtml.Visible(p.Tokens[i]))}</span>");
         sb.Append("</p><p class=\"sl-info note\">hover a token to see where it attends</p>");
         var mean = new double[n, n];
         for (int q = 0; q < n; q++) for (int k = 0; k < n; k++) mean[q, k] = p.Weights.Average(h => h[q][k]);
-        var labels = p.Tokens.Select((t, i) => $"{i}:{t}").ToList();
-        sb.Append("<details open><summary>mean over heads (query × key)</summary>")
-          .Append(Svg.Heatmap($"{p.Title}: mean over heads", labels, labels, mean, false, "attention weight")).Append("</details>");
+        var rows = p.Tokens.Select((t, i) => $"{i}:{ViewHtml.Visible(t)}").ToList();
+        var cols = Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();   // keys by position: token labels overlap
+        sb.Append("<details open><summary>mean over heads (query × key position)</summary>")
+          .Append(Svg.Heatmap($"{p.Title}: mean over heads", rows, cols, mean, false, "attention weight")).Append("</details>");
         sb.Append($"<script type=\"application/json\" class=\"sl-data\">{data}</script>");
         sb.Append("<script>").Append(Script.Replace("'ID'", $"'{id}'")).Append("</script></div>");
         return sb.ToString();

@@ -16,10 +16,13 @@ public static class ViewHtml
         ".sharplens{font-family:system-ui,sans-serif;color:#222}" +
         ".sharplens table{border-collapse:collapse;font-size:12px;margin:.5em 0}.sharplens td,.sharplens th{border:1px solid #ccc;padding:2px 6px;text-align:right}" +
         ".sharplens th{background:#f3f3f3}.sharplens td:first-child,.sharplens th:first-child{text-align:left}.sharplens figure{margin:.5em 0}.sharplens details{font-size:12px}" +
-        ".sharplens .tok{display:inline-block;padding:2px 3px;margin:1px;border:1px solid #ddd;font-family:monospace;white-space:pre;cursor:default}" +
+        ".sharplens .tok{display:inline-block;padding:2px 3px;margin:1px;border:1px solid #ddd;font-family:monospace;white-space:pre;cursor:default}.sharplens td.tok{display:table-cell}" +
         ".sharplens .note{background:#fff8e1;padding:.4em .8em;border-left:3px solid #f0b400}.sharplens h2{font-size:1.1em;border-bottom:1px solid #ddd;padding-bottom:.2em}" +
         ".sharplens .grid{display:flex;flex-wrap:wrap;gap:4px}.sharplens .grid svg{width:480px;height:auto}" +
         ".sharplens-error{background:#fdecea;border-left:4px solid #d62728;padding:.5em .8em;font-family:system-ui,sans-serif}";
+
+    /// <summary>A token's text with line breaks and tabs shown as \n and \t (a token box of bare whitespace looks empty).</summary>
+    public static string Visible(string token) => token.Replace("\r", "\\r").Replace("\n", "\\n").Replace("\t", "\\t");
 
     /// <summary>A view: a bold heading and the body inside a <c>div.sharplens</c> with the scoped stylesheet.</summary>
     public static string Frame(string heading, string body) =>

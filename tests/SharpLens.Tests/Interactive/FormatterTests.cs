@@ -72,6 +72,7 @@ public class FormatterTests
         Assert.DoesNotContain("<b>x</b>", html);
         Assert.Equal(2, Count(html, "</script>"));                                        // only the data and the code elements close
         Assert.Equal(2, Count(html, "<script"));
+        Assert.Contains(">x\\n</span>", Html(Pattern(["x\n", "y"], 1)));                  // a line break is shown, not an empty box
     }
 
     [Theory]
