@@ -71,6 +71,15 @@ public abstract class HookedModel : nn.Module
     /// <summary>The folder the model was loaded from, if any.</summary>
     public string? SourceDirectory { get; internal set; }
 
+    /// <summary>True once the model (and so its parameters) has been disposed.</summary>
+    public bool IsDisposed { get; private set; }
+
+    protected override void Dispose(bool disposing)
+    {
+        IsDisposed = true;
+        base.Dispose(disposing);
+    }
+
     /// <summary>Element type of the parameters.</summary>
     public ScalarType DType => parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packaging check (README: "Install as packages / as a dotnet tool"). Packs SharpLens, SharpLens.Code and the
-# `sharplens` dotnet tool (SharpLens.Cli) into a temporary local feed, then, in a fresh folder outside the repository:
+# Packaging check (README: "Install as packages / as a dotnet tool"). Packs SharpLens, SharpLens.Code, SharpLens.Interactive
+# and the `sharplens` dotnet tool (SharpLens.Cli) into a temporary local feed, then, in a fresh folder outside the repository:
 #   1. a consumer console project that gets SharpLens only from that feed (its transitive dependencies, TorchSharp
 #      among them, from the machine's normal NuGet source) builds and runs the README's five-line example on
 #      models/sharplens-py-small (cache, hook shape, a scoped ablation hook) and parses a snippet with SharpLens.Code
@@ -20,11 +20,11 @@ fail() { echo "error: packaging check failed: $*" >&2; exit 1; }
 VERSION=$(dotnet msbuild src/SharpLens/SharpLens.csproj -getProperty:Version -nologo)
 [ -n "$VERSION" ] || fail "could not read the package version from src/SharpLens/SharpLens.csproj"
 
-step "pack SharpLens.Code, SharpLens, SharpLens.Cli $VERSION into $FEED"
-for p in src/SharpLens.Code src/SharpLens src/SharpLens.Cli; do
+step "pack SharpLens.Code, SharpLens, SharpLens.Interactive, SharpLens.Cli $VERSION into $FEED"
+for p in src/SharpLens.Code src/SharpLens src/SharpLens.Interactive src/SharpLens.Cli; do
   dotnet pack -c Release "$p" -o "$FEED" -v q -nologo -clp:ErrorsOnly || fail "dotnet pack $p"
 done
-for n in SharpLens.Code SharpLens SharpLens.Cli; do
+for n in SharpLens.Code SharpLens SharpLens.Interactive SharpLens.Cli; do
   [ -f "$FEED/$n.$VERSION.nupkg" ] || fail "expected $FEED/$n.$VERSION.nupkg after packing, found: $(ls "$FEED")"
 done
 # (listings go to a file first: `unzip | grep -q` can fail under pipefail when grep stops reading early)
@@ -33,12 +33,15 @@ has SharpLens.Code 'runtimes/linux-x64/native/libsharplens_treesitter.so' \
   || fail "SharpLens.Code package lacks runtimes/linux-x64/native/libsharplens_treesitter.so"
 has SharpLens 'buildTransitive/SharpLens.targets' \
   || fail "SharpLens package lacks buildTransitive/SharpLens.targets"
-for n in SharpLens.Code SharpLens; do
+for n in SharpLens.Code SharpLens SharpLens.Interactive; do
   has "$n" "lib/net10.0/$n.xml" || fail "$n package lacks its XML docs"
 done
+# .NET Interactive runs this script when the package is loaded with #r "nuget:" (it registers the notebook views)
+has SharpLens.Interactive 'interactive-extensions/dotnet/extension.dib' \
+  || fail "SharpLens.Interactive package lacks interactive-extensions/dotnet/extension.dib"
 
 MACHINE_PACKAGES=${NUGET_PACKAGES:-$HOME/.nuget/packages}
-for n in sharplens sharplens.code; do
+for n in sharplens sharplens.code sharplens.interactive; do
   [ ! -e "$MACHINE_PACKAGES/$n/$VERSION" ] || fail "found $MACHINE_PACKAGES/$n/$VERSION (installed from an earlier local feed); it would be used instead of the package just built: remove it (rm -rf \"$MACHINE_PACKAGES/$n/$VERSION\") and run again"
 done
 

@@ -49,12 +49,9 @@ internal sealed class AnalysisSession(HookedModel model, Tokenizer tokenizer, lo
     /// <summary>The prompt's ids (a trailing post-processor EOS dropped: the verbs read next-token predictions) and each token's text.</summary>
     public static (long[] Ids, string[] Texts) Encode(Tokenizer tok, string text)
     {
-        var enc = tok.Encode(text);
-        int n = enc.Count - (tok.AddEosToken && enc.Count > 0 ? 1 : 0);
-        if (n <= 0) throw new UsageException($"the prompt '{text}' encodes to no tokens");
-        var texts = Enumerable.Range(0, n).Select(i => enc.SpecialTokensMask[i] || enc.Offsets[i].End <= enc.Offsets[i].Start
-            ? enc.Tokens[i] : text[enc.Offsets[i].Start..enc.Offsets[i].End]).ToArray();
-        return (enc.Ids.Take(n).Select(i => (long)i).ToArray(), texts);
+        var (ids, texts) = PromptInput.Encode(tok, text);
+        if (ids.Length == 0) throw new UsageException($"the prompt '{text}' encodes to no tokens");
+        return (ids, texts);
     }
 
     /// <summary>

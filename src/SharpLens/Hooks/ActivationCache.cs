@@ -17,7 +17,8 @@ public sealed class ActivationCache : IDisposable
     public bool Contains(string name) => tensors.ContainsKey(name);
 
     public Tensor this[HookName name] => this[name.ToString()];
-    public Tensor this[string name] => tensors.TryGetValue(name, out var t) ? t
+    public Tensor this[string name] => IsDisposed ? throw new ObjectDisposedException(nameof(ActivationCache), $"this ActivationCache was disposed, so '{name}' was freed; keep the cache alive (or clone the tensor) while you use it")
+        : tensors.TryGetValue(name, out var t) ? t
         : throw new KeyNotFoundException($"'{name}' is not in this cache; cached: " +
             (tensors.Count == 0 ? "(nothing)" : string.Join(", ", tensors.Keys.Take(12)) + (tensors.Count > 12 ? ", …" : "")));
 
@@ -30,8 +31,12 @@ public sealed class ActivationCache : IDisposable
     /// <summary>Takes ownership of a tensor computed outside a forward (e.g. by an analysis).</summary>
     public void Add(string name, Tensor t) => Store(name, t.DetachFromDisposeScope());
 
+    /// <summary>True once <see cref="Dispose"/> has freed the tensors.</summary>
+    public bool IsDisposed { get; private set; }
+
     public void Dispose()
     {
+        IsDisposed = true;
         foreach (var t in tensors.Values) t.Dispose();
         tensors.Clear();
         Logits?.Dispose();

@@ -2,6 +2,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SharpLens.Analysis;
+using SharpLens.Tokenization;
 
 namespace SharpLens.Reports;
 
@@ -14,10 +15,29 @@ public sealed record PromptInput(string Model, string Architecture, string Promp
 {
     /// <summary>Things the reader should know (e.g. an answer split into several tokens).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>
+    /// A prompt's ids and each token's display text (its span of the prompt; special tokens by name), with a trailing
+    /// post-processor EOS dropped because the verbs read next-token predictions. Empty arrays when it encodes to nothing.
+    /// </summary>
+    public static (long[] Ids, string[] Texts) Encode(Tokenizer tok, string text)
+    {
+        var enc = tok.Encode(text);
+        int n = Math.Max(0, enc.Count - (tok.AddEosToken && enc.Count > 0 ? 1 : 0));
+        var texts = Enumerable.Range(0, n).Select(i => enc.SpecialTokensMask[i] || enc.Offsets[i].End <= enc.Offsets[i].Start
+            ? enc.Tokens[i] : text[enc.Offsets[i].Start..enc.Offsets[i].End]).ToArray();
+        return (enc.Ids.Take(n).Select(i => (long)i).ToArray(), texts);
+    }
 }
 
 /// <summary>A logit-lens run; <see cref="TokenText"/> names every id in the readings.</summary>
-public sealed record LensReport(PromptInput Input, IReadOnlyList<LensReading> Readings, IReadOnlyDictionary<string, string> TokenText);
+public sealed record LensReport(PromptInput Input, IReadOnlyList<LensReading> Readings, IReadOnlyDictionary<string, string> TokenText)
+{
+    /// <summary>A report whose <see cref="TokenText"/> names every top id and the answer and foil with <paramref name="tok"/>.</summary>
+    public static LensReport Of(PromptInput input, IReadOnlyList<LensReading> readings, Tokenizer tok) =>
+        new(input, readings, readings.SelectMany(x => x.TopIds).Concat(input.AnswerId is int a ? [a] : []).Concat(input.FoilId is int f ? [f] : []).Distinct()
+            .ToDictionary(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture), id => tok.Decode([id])));
+}
 
 /// <summary>A direct-logit-attribution run at one position.</summary>
 public sealed record AttributionReport(PromptInput Input, int Position, Attribution Attribution);

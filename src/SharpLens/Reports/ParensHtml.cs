@@ -20,7 +20,7 @@ public static class ParensHtml
     internal const string Css = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}" +
         "table{border-collapse:collapse;font-size:12px;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}" +
         "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}details{font-size:12px}" +
-        ".tok{display:inline-block;padding:2px 3px;margin:1px;border:1px solid #ddd;font-family:monospace;white-space:pre}" +
+        ".tok{display:inline-block;padding:2px 3px;margin:1px;border:1px solid #ddd;font-family:monospace;white-space:pre}td.tok{display:table-cell}" +
         ".note{background:#fff8e1;padding:.4em .8em;border-left:3px solid #f0b400}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}";
 
     public static string Render(ParensStudyResult r)

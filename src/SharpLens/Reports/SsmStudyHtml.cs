@@ -125,38 +125,12 @@ public static class SsmStudyHtml
             sb.Append($"<h4>{E(role)}</h4><div class=\"grid\">");
             foreach (var key in ofRole.SelectMany(s => s.Kernels.Select(k => (k.Layer, k.Direction))).Distinct().OrderBy(k => k.Layer).ThenBy(k => k.Direction == "bwd"))
             {
-                var series = new List<XYSeries>();
-                var markers = new List<VMarker>();
-                foreach (var s in ofRole)
-                {
-                    var k = s.Kernels.FirstOrDefault(x => (x.Layer, x.Direction) == key);
-                    if (k is null) continue;
-                    var (f, y) = Downsample(k.Magnitude, k.Metrics.Length, 256);
-                    int c = ColorOf(s.Label);
-                    series.Add(new XYSeries($"{s.Label} ({KernelSpectrum.Name(k.Metrics.Class)})", f, y, c));
-                    markers.Add(new VMarker(k.Metrics.DominantFrequency, $"{s.Label} dominant f", c, false));
-                    markers.Add(new VMarker(k.Metrics.Centroid, $"{s.Label} centroid", c, true));
-                }
-                sb.Append(Svg.XY($"{role} layer {key.Layer} {key.Direction}", "frequency (cycles/token)", "log10 |K|", series, markers, 0, 0.5));
+                var curves = ofRole.Select(s => (s.Label, Kernel: s.Kernels.FirstOrDefault(x => (x.Layer, x.Direction) == key), Color: ColorOf(s.Label)))
+                    .Where(c => c.Kernel is not null).Select(c => (c.Label, c.Kernel!, c.Color)).ToList();
+                sb.Append(SpectraHtml.MagnitudeResponse($"{role} layer {key.Layer} {key.Direction}", curves));
             }
             sb.Append("</div>");
         }
         return sb.ToString();
-    }
-
-    /// <summary>Frequencies and log10 magnitudes at most <paramref name="points"/> long: each point is the maximum of its run of bins.</summary>
-    static (double[] F, double[] Y) Downsample(double[] mag, int length, int points)
-    {
-        int stride = Math.Max(1, (int)Math.Ceiling(mag.Length / (double)points));
-        var f = new List<double>();
-        var y = new List<double>();
-        for (int i = 0; i < mag.Length; i += stride)
-        {
-            int best = i;
-            for (int j = i; j < Math.Min(mag.Length, i + stride); j++) if (mag[j] > mag[best]) best = j;
-            f.Add((double)best / length);
-            y.Add(Math.Log10(Math.Max(mag[best], 1e-30)));
-        }
-        return (f.ToArray(), y.ToArray());
     }
 }
