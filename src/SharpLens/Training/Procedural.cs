@@ -9,7 +9,7 @@ public enum ProceduralSchedule { Front, Spread }
 public sealed record ProceduralMix(string Kind, double Fraction)
 {
     /// <summary>Kinds <see cref="Procedural"/> generates.</summary>
-    public static readonly string[] Kinds = ["dyck", "copy", "calls"];
+    public static readonly string[] Kinds = ["dyck", "copy", "calls", "calls-copy"];
 
     /// <summary>Parses <c>KIND:FRACTION[,KIND:FRACTION…]</c>; an empty string is no warm-up.</summary>
     public static IReadOnlyList<ProceduralMix> ParseList(string? spec)
@@ -61,7 +61,11 @@ public sealed record ProceduralMix(string Kind, double Fraction)
 /// <c>str</c>, the template's callees), innermost arguments numbers, names or string literals, and now and then a second
 /// argument after an inner call (so closing runs of every length and broken runs both occur). All positions carry a
 /// loss.</para>
-/// Neither ever emits the closing-parenthesis study's template: a sample whose text contains <see cref="Forbidden"/>
+/// <para><b>calls-copy</b>: a literal bound to a name on a first line (<c>value = 4729</c>: a number of 1–5 digits, each
+/// length equally likely, or a short string literal), then 1–3 lines of nested calls (as <b>calls</b>) whose innermost
+/// argument is that literal again (70 %) or the name: where the copied literal ends, and so where the closing run starts,
+/// can only be read from its first occurrence, never guessed from typical number lengths. All positions carry a loss.</para>
+/// None ever emits the closing-parenthesis study's template: a sample whose text contains <see cref="Forbidden"/>
 /// is drawn again (the check runs on the decoded ids where a decoder is available, on the generated text otherwise).
 /// </summary>
 public sealed class Procedural
@@ -99,6 +103,10 @@ public sealed class Procedural
                 case "calls":
                     var c = tok.Encode(CallsText(ref rng));
                     ids.AddRange(c); learn.AddRange(Enumerable.Repeat(true, c.Length));
+                    break;
+                case "calls-copy":
+                    var cc = tok.Encode(CallsCopyText(ref rng));
+                    ids.AddRange(cc); learn.AddRange(Enumerable.Repeat(true, cc.Length));
                     break;
                 case "copy":
                     var span = CopySpan(ref rng);
@@ -177,11 +185,50 @@ public sealed class Procedural
         }
     }
 
-    static void CallExpr(System.Text.StringBuilder sb, ref SplitMix64 rng, int depth)
+    /// <summary>A literal bound on a first line, then 1–3 lines of nested calls around it (or its name); never contains a <see cref="Forbidden"/> string.</summary>
+    public static string CallsCopyText(ref SplitMix64 rng)
+    {
+        while (true)
+        {
+            var sb = new System.Text.StringBuilder();
+            string literal;
+            if (rng.NextDouble() < 0.8)
+            {
+                int digits = 1 + rng.NextInt(5);                                   // 1–5 digits, uniformly: the length must be copied
+                var num = new System.Text.StringBuilder().Append((char)('1' + rng.NextInt(9)));
+                for (int i = 1; i < digits; i++) num.Append((char)('0' + rng.NextInt(10)));
+                literal = num.ToString();
+            }
+            else
+            {
+                var str = new System.Text.StringBuilder("'");
+                for (int i = 1 + rng.NextInt(6); i > 0; i--) str.Append(Atoms[rng.NextInt(26)]);
+                literal = str.Append('\'').ToString();
+            }
+            var name = Names[rng.NextInt(Names.Length)];
+            var indent = new string(' ', 4 * rng.NextInt(3));
+            sb.Append(indent).Append(name).Append(" = ").Append(literal).Append('\n');
+            for (int l = 1 + rng.NextInt(3); l > 0; l--)
+            {
+                sb.Append(indent);
+                var target = Targets[rng.NextInt(Targets.Length)];
+                sb.Append(target);
+                int depth = 1 + rng.NextInt(rng.NextDouble() < 0.7 ? 4 : 6);
+                CallExpr(sb, ref rng, depth, rng.NextDouble() < 0.7 ? literal : name);
+                if (target.EndsWith('(')) sb.Append(')');
+                sb.Append('\n');
+            }
+            var text = sb.ToString();
+            if (!ContainsForbidden(text)) return text;
+        }
+    }
+
+    // inner: the innermost argument (null: a random atom, as the calls kind draws it).
+    static void CallExpr(System.Text.StringBuilder sb, ref SplitMix64 rng, int depth, string? inner = null)
     {
         sb.Append(Callees[rng.NextInt(Callees.Length)]).Append('(');
-        if (depth == 1) Atom(sb, ref rng);
-        else CallExpr(sb, ref rng, depth - 1);
+        if (depth == 1) { if (inner is null) Atom(sb, ref rng); else sb.Append(inner); }
+        else CallExpr(sb, ref rng, depth - 1, inner);
         if (rng.NextDouble() < 0.15) { sb.Append(", "); Atom(sb, ref rng); }
         sb.Append(')');
     }

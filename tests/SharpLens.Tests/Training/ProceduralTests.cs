@@ -120,6 +120,39 @@ public class ProceduralTests
     }
 
     [Fact]
+    public void Calls_copy_binds_a_literal_then_nests_calls_around_the_same_literal_or_its_name()
+    {
+        var rng = new SplitMix64(9);
+        var lengths = new HashSet<int>();
+        int copies = 0, later = 0;
+        for (int n = 0; n < 2000; n++)
+        {
+            var lines = Procedural.CallsCopyText(ref rng).TrimEnd('\n').Split('\n');
+            Assert.InRange(lines.Length, 2, 4);
+            var m = System.Text.RegularExpressions.Regex.Match(lines[0], @"^( *)([\w.]+) = (\d+|'[a-z]+')$");
+            Assert.True(m.Success, $"first line is not NAME = LITERAL: {lines[0]}");
+            var (name, literal) = (m.Groups[2].Value, m.Groups[3].Value);
+            if (char.IsDigit(literal[0])) { lengths.Add(literal.Length); Assert.NotEqual('0', literal[0]); }
+            foreach (var line in lines.Skip(1))
+            {
+                later++;
+                Assert.StartsWith(m.Groups[1].Value, line);                           // the block's indentation
+                // the innermost call's argument: after the last '(' up to the first ')' or ','
+                var inner = line[(line.LastIndexOf('(') + 1)..].Split(')', ',')[0];
+                Assert.True(inner == literal || inner == name, $"innermost argument '{inner}' is neither {literal} nor {name}: {line}");
+                if (inner == literal) copies++;
+                Assert.Equal(line.Count(c => c == '('), line.Count(c => c == ')'));
+                Assert.DoesNotMatch(@"(^|[^\w.])(print|str)\(", line);
+            }
+        }
+        Assert.Equal([1, 2, 3, 4, 5], lengths.Order());                              // every number length occurs
+        Assert.InRange(copies / (double)later, 0.6, 0.8);                               // the literal 70 %, its name otherwise
+        var a = new SplitMix64(3); var b = new SplitMix64(3);
+        Assert.Equal(Procedural.CallsCopyText(ref a), Procedural.CallsCopyText(ref b));    // deterministic in the seed
+        Assert.Contains("calls-copy", ProceduralMix.Kinds);
+    }
+
+    [Fact]
     public void Spread_schedule_interleaves_procedural_sequences_evenly_and_keeps_the_corpus_order()
     {
         using var run = new TinyRun();
