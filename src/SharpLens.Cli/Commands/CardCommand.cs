@@ -16,6 +16,12 @@ internal static class CardCommand
         var title = new Option<string?>("--title") { Description = "Card title (default: the folder name)" };
         var notes = new Option<string?>("--notes") { Description = "A Markdown file appended to the card as written" };
         var scores = new Option<string?>("--scores") { Description = "Print a Markdown scores table (MLM accuracy, type-inference accuracy/F1, code-search MRR) over this study manifest's folders, then the CodeSSM-HF − CodeSSM MRR delta" };
+        // a variadic argument would take an unknown option as a folder name: refuse it as the parser does
+        folders.Validators.Add(r =>
+        {
+            foreach (var t in r.Tokens.Where(t => t.Value.StartsWith('-')))
+                r.AddError($"Unrecognized command or argument '{t.Value}'");
+        });
         cmd.Arguments.Add(folders);
         foreach (var o in new Option[] { command, title, notes, scores }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
