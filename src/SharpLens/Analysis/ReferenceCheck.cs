@@ -17,16 +17,6 @@ public sealed record ReferenceCheckResult(IReadOnlyList<TensorComparison> Tensor
     public bool Ok => Tensors.Count > 0 && Tensors.All(t => t.Ok);
 }
 
-/// <summary>
-/// Tensors a model derives from its parameters alone, at a requested shape (e.g. S4D kernels materialised at any
-/// length). <see cref="ReferenceCheck"/> compares reference tensors of such names without running a forward pass.
-/// </summary>
-public interface IDerivedTensors
-{
-    /// <summary>The tensor called <paramref name="name"/> at <paramref name="shape"/>, or null when the model has none.</summary>
-    Tensor? Derived(string name, long[] shape);
-}
-
 /// <summary>Compares a model's activations with tensors saved from another implementation (e.g. Python).</summary>
 public static class ReferenceCheck
 {

@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using SharpLens.Code.Datasets;
 using SharpLens.Hooks;
 using SharpLens.Loading;
+using SharpLens.Reports;
+using SharpLens.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -377,7 +379,7 @@ public static class FineTuner
         using (var scope = NewDisposeScope())
             SafeTensorsWriter.Write(Path.Combine(outDir, "model.safetensors"), tensors.Select(t => (t.Item1, bf16 ? t.Item2.detach().to(ScalarType.BFloat16) : t.Item2)));
         if (tok.Directory is string dir)
-            foreach (var name in TrainTokenizer.FileNames)
+            foreach (var name in TokenizerFiles.Names)
                 if (File.Exists(Path.Combine(dir, name))) File.Copy(Path.Combine(dir, name), Path.Combine(outDir, name), overwrite: true);
     }
 }

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpLens.Hooks;
 using SharpLens.Loading;
+using SharpLens.Reports;
+using SharpLens.Tokenization;
 using static TorchSharp.torch;
 
 namespace SharpLens.Training;
@@ -33,7 +35,7 @@ public static class HfExport
             SafeTensorsWriter.Write(Path.Combine(outDir, "model.safetensors"),
                 model.named_parameters().Select(p => (p.name, storage is ScalarType d ? p.parameter.detach().to(d) : (Tensor)p.parameter)));
         if (tokenizer.Directory is string dir)
-            foreach (var name in TrainTokenizer.FileNames)
+            foreach (var name in TokenizerFiles.Names)
             {
                 var src = Path.Combine(dir, name);
                 if (File.Exists(src) && Path.GetFullPath(src) != Path.GetFullPath(Path.Combine(outDir, name)))

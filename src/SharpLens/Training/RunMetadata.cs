@@ -1,5 +1,6 @@
 // run.json: how a training run was set up (options, resolved precision and threads, warm-up, corpus), for model cards.
 using System.Text.Json;
+using SharpLens.Reports;
 
 namespace SharpLens.Training;
 

@@ -1,5 +1,6 @@
 // train_log.csv (step, tokens, loss, lr, tokens_per_s) and its loss-curve PNG.
 using System.Globalization;
+using SharpLens.Reports;
 
 namespace SharpLens.Training;
 

@@ -2,7 +2,6 @@
 // Reference: jxiw/BiGS BiGS/modeling_bigs.py (BiGSModel, BiGSForMaskedLM, BiGSForSequenceClassification).
 // Deviation: with an attention mask, position ids are cumsum(mask) − 1 (left padding does not shift positions) and
 //            padding is kept out of both SSMs (see BigsLayer); the pooler uses the mask as BiGS's non_padding_mean does.
-using SharpLens.Analysis;
 using SharpLens.Hooks;
 using SharpLens.Loading;
 using SharpLens.Nn;

@@ -1,7 +1,7 @@
 // The outcome of a strict checkpoint load: what was loaded, tied, ignored, missing, unexpected or mis-shaped.
 using System.Text;
 
-namespace SharpLens.Loading;
+namespace SharpLens;
 
 /// <summary>A parameter whose checkpoint shape differs from the model's.</summary>
 public sealed record ShapeMismatch(string ModelKey, string CheckpointKey, long[] Expected, long[] Found)
