@@ -1,54 +1,61 @@
-// Typed hook names whose string form is the TransformerLens name ("blocks.3.attn.hook_pattern").
+// Typed hook names whose string form is the TransformerLens name ("blocks.3.attn.hook_pattern"); each site's default shape.
 namespace SharpLens.Hooks;
 
 /// <summary>
-/// A hook site inside a block (e.g. <c>attn.hook_pattern</c>) or at model level (e.g. <c>hook_embed</c>).
+/// A hook site inside a block (e.g. <c>attn.hook_pattern</c>) or at model level (e.g. <c>hook_embed</c>), with the shape
+/// of its activation in the shape glossary (<c>[batch, pos, d_model]</c>; dims the config fixes are filled in by
+/// <see cref="HookedModel.HookCatalog"/>). Two sites are equal when their path and level are: the shape is documentation.
 /// </summary>
-public readonly record struct HookSite(string Path, bool PerLayer)
+public readonly record struct HookSite(string Path, bool PerLayer, string Shape = "")
 {
+    public bool Equals(HookSite other) => string.Equals(Path, other.Path, StringComparison.Ordinal) && PerLayer == other.PerLayer;
+    public override int GetHashCode() => HashCode.Combine(Path, PerLayer);
     public override string ToString() => Path;
 }
 
-/// <summary>The hook sites SharpLens knows, by TransformerLens name.</summary>
+/// <summary>The hook sites SharpLens knows, by TransformerLens name, each declared once with its default shape.</summary>
 public static class Site
 {
-    // model level
-    public static readonly HookSite Embed = new("hook_embed", false);
-    public static readonly HookSite PosEmbed = new("hook_pos_embed", false);
-    public static readonly HookSite TokenTypeEmbed = new("hook_token_type_embed", false);
-    public static readonly HookSite LnFinalScale = new("ln_final.hook_scale", false);
-    public static readonly HookSite LnFinalNormalized = new("ln_final.hook_normalized", false);
-    public static readonly HookSite LmHeadNormalized = new("lm_head.hook_normalized", false);
-    // residual stream
-    public static readonly HookSite ResidPre = new("hook_resid_pre", true);
-    public static readonly HookSite ResidMid = new("hook_resid_mid", true);
-    public static readonly HookSite ResidPost = new("hook_resid_post", true);
-    public static readonly HookSite AttnOut = new("hook_attn_out", true);
-    public static readonly HookSite MlpOut = new("hook_mlp_out", true);
-    // norms
-    public static readonly HookSite Ln1Scale = new("ln1.hook_scale", true);
-    public static readonly HookSite Ln1Normalized = new("ln1.hook_normalized", true);
-    public static readonly HookSite Ln2Scale = new("ln2.hook_scale", true);
-    public static readonly HookSite Ln2Normalized = new("ln2.hook_normalized", true);
-    // attention
-    public static readonly HookSite Q = new("attn.hook_q", true);
-    public static readonly HookSite K = new("attn.hook_k", true);
-    public static readonly HookSite V = new("attn.hook_v", true);
-    public static readonly HookSite RotQ = new("attn.hook_rot_q", true);
-    public static readonly HookSite RotK = new("attn.hook_rot_k", true);
-    public static readonly HookSite AttnScores = new("attn.hook_attn_scores", true);
-    public static readonly HookSite Pattern = new("attn.hook_pattern", true);
-    public static readonly HookSite Z = new("attn.hook_z", true);
-    public static readonly HookSite Result = new("attn.hook_result", true);
-    // mlp
-    public static readonly HookSite MlpPre = new("mlp.hook_pre", true);
-    public static readonly HookSite MlpPreLinear = new("mlp.hook_pre_linear", true);
-    public static readonly HookSite MlpPost = new("mlp.hook_post", true);
-    // state-space mixers
-    public static readonly HookSite MixerOut = new("hook_mixer_out", true);
+    const string Resid = "[batch, pos, d_model]", Scale = "[batch, pos, 1]", PerHead = "[batch, pos, head, d_head]",
+        PerKvHead = "[batch, pos, kv_head, d_head]", Scores = "[batch, head, query_pos, key_pos]", Mlp = "[batch, pos, d_mlp]";
 
-    /// <summary>Any site path (for architecture-specific sites such as <c>mixer.hook_dt</c>).</summary>
-    public static HookSite Of(string path, bool perLayer = true) => new(path, perLayer);
+    // model level
+    public static readonly HookSite Embed = new("hook_embed", false, Resid);
+    public static readonly HookSite PosEmbed = new("hook_pos_embed", false, Resid);
+    public static readonly HookSite TokenTypeEmbed = new("hook_token_type_embed", false, Resid);
+    public static readonly HookSite LnFinalScale = new("ln_final.hook_scale", false, Scale);
+    public static readonly HookSite LnFinalNormalized = new("ln_final.hook_normalized", false, Resid);
+    public static readonly HookSite LmHeadNormalized = new("lm_head.hook_normalized", false, Resid);
+    // residual stream
+    public static readonly HookSite ResidPre = new("hook_resid_pre", true, Resid);
+    public static readonly HookSite ResidMid = new("hook_resid_mid", true, Resid);
+    public static readonly HookSite ResidPost = new("hook_resid_post", true, Resid);
+    public static readonly HookSite AttnOut = new("hook_attn_out", true, Resid);
+    public static readonly HookSite MlpOut = new("hook_mlp_out", true, Resid);
+    // norms
+    public static readonly HookSite Ln1Scale = new("ln1.hook_scale", true, Scale);
+    public static readonly HookSite Ln1Normalized = new("ln1.hook_normalized", true, Resid);
+    public static readonly HookSite Ln2Scale = new("ln2.hook_scale", true, Scale);
+    public static readonly HookSite Ln2Normalized = new("ln2.hook_normalized", true, Resid);
+    // attention (keys and values have kv_head heads: fewer than head under grouped-query attention, equal otherwise)
+    public static readonly HookSite Q = new("attn.hook_q", true, PerHead);
+    public static readonly HookSite K = new("attn.hook_k", true, PerKvHead);
+    public static readonly HookSite V = new("attn.hook_v", true, PerKvHead);
+    public static readonly HookSite RotQ = new("attn.hook_rot_q", true, PerHead);
+    public static readonly HookSite RotK = new("attn.hook_rot_k", true, PerKvHead);
+    public static readonly HookSite AttnScores = new("attn.hook_attn_scores", true, Scores);
+    public static readonly HookSite Pattern = new("attn.hook_pattern", true, Scores);
+    public static readonly HookSite Z = new("attn.hook_z", true, PerHead);
+    public static readonly HookSite Result = new("attn.hook_result", true, "[batch, pos, head, d_model]");
+    // mlp
+    public static readonly HookSite MlpPre = new("mlp.hook_pre", true, Mlp);
+    public static readonly HookSite MlpPreLinear = new("mlp.hook_pre_linear", true, Mlp);
+    public static readonly HookSite MlpPost = new("mlp.hook_post", true, Mlp);
+    // state-space mixers
+    public static readonly HookSite MixerOut = new("hook_mixer_out", true, Resid);
+
+    /// <summary>Any site path with its shape (for architecture-specific sites such as <c>mixer.hook_dt</c>).</summary>
+    public static HookSite Of(string path, string shape, bool perLayer = true) => new(path, perLayer, shape);
 }
 
 /// <summary>

@@ -180,11 +180,7 @@ public static class FineTuner
             for (int i = 0; i < rows.Count; i++)
                 for (int j = 0; j < len; j++) { ids[i * len + j] = j < rows[i].Length ? rows[i][j] : pad; m[i * len + j] = j < rows[i].Length ? 1 : 0; }
             mask = tensor(m, [rows.Count, len]);
-            Tensor? h = null;
-            using (model.Hooks.Add(hook, (act, _) => { h = act.DetachFromDisposeScope(); return null; }))   // Forward's scope would free it
-                model.Forward(tensor(ids, [rows.Count, len]), mask);
-            if (h is null) throw new InvalidOperationException($"{model.Info.Architecture} did not fire {hook}");
-            using (h) return h.alias();                                          // owned by the caller's scope, graph kept
+            return model.ForwardTo(hook, tensor(ids, [rows.Count, len]), mask);   // the head is never run; graph kept
         }
 
         public Tensor Embed(List<int[]> rows)                                    // [batch, d_model], unit norm

@@ -70,9 +70,10 @@ public static class HfExport
         var hooks = ReferenceHooks(model);
         bool training = model.training;
         model.eval();
-        using var cache = model.RunWithCache(input, HookFilter.Names(hooks), dtype: ScalarType.Float32);
+        using var cache = model.RunWithCache(input, HookFilter.Names(hooks), dtype: ScalarType.Float32, stopAt: ModelOutputs.BodyEnd(model));
+        var logits = cache.Logits ?? ModelOutputs.Logits(model, input).to(ScalarType.Float32);   // a checkpoint without an LM head: its own output
         if (training) model.train();
-        var tensors = new List<(string, Tensor)> { ("input_ids", input), ("logits", cache.Logits!) };
+        var tensors = new List<(string, Tensor)> { ("input_ids", input), ("logits", logits) };
         tensors.AddRange(hooks.Where(cache.Contains).Select(h => (h, cache[h])));
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt", ["source"] = "sharplens train" });
     }

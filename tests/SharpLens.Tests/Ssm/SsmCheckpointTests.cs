@@ -74,7 +74,8 @@ public sealed class SsmCheckpointTests : IDisposable
         Assert.Equal("sequence classification", model.Info.Extra["head"]);
         var ids = tensor(new long[] { 5, 17, 42, 9, 100, 63 }).view(1, 6);
         Assert.Equal([1L, 2L], model.Classify(ids).shape);
-        Assert.Equal([1L, 6L, 32L], model.Run(ids).shape);                               // encoder output
+        Assert.Equal([1L, 6L, 32L], model.Hidden(ids).shape);                            // encoder output
+        Assert.Throws<NotSupportedException>(() => model.Run(ids));                      // Forward is the MLM head only
     }
 
     [FixtureFact]
