@@ -65,7 +65,7 @@ public sealed class SsmCheckpointTests : IDisposable
         using (var st = SafeTensorsFile.Open(Path.Combine(dir, "model.safetensors")))
         {
             var all = st.Keys.Select(k => (k, st.Load(k).clone())).ToList();
-            all.Add(("classifier.weight", randn(2, 32))); all.Add(("classifier.bias", zeros(2)));
+            all.Add(("classifier.weight", randn(2, 32, generator: new Generator(5)))); all.Add(("classifier.bias", zeros(2)));
             st.Dispose();
             SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"), all);
         }
