@@ -9,22 +9,34 @@ namespace SharpLens;
 /// <summary>A hook name this model fires, with its shape: the site's (<see cref="HookSite.Shape"/>) with the sizes the config fixes filled in.</summary>
 public sealed record HookInfo(HookName Name, string Shape)
 {
+    /// <summary><c>name [shape]</c>.</summary>
     public override string ToString() => $"{Name} {Shape}";
 }
 
 /// <summary>What every architecture reports about itself (shape glossary names).</summary>
 public sealed record ModelInfo
 {
-    public required string Architecture { get; init; }   // HF class, e.g. LlamaForCausalLM
-    public required string ModelType { get; init; }      // config.json model_type
+    /// <summary>The HF class, e.g. <c>LlamaForCausalLM</c>.</summary>
+    public required string Architecture { get; init; }
+    /// <summary>config.json's <c>model_type</c>.</summary>
+    public required string ModelType { get; init; }
+    /// <summary>Blocks (n_layers).</summary>
     public required int NLayers { get; init; }
+    /// <summary>Residual stream width (d_model).</summary>
     public required int DModel { get; init; }
+    /// <summary>Vocabulary size (d_vocab).</summary>
     public required int DVocab { get; init; }
+    /// <summary>Attention heads per block (0 for models without attention).</summary>
     public int NHeads { get; init; }
+    /// <summary>Key/value heads per block (fewer than <see cref="NHeads"/> under grouped-query attention).</summary>
     public int NKvHeads { get; init; }
+    /// <summary>Width of one head (d_head).</summary>
     public int DHead { get; init; }
+    /// <summary>MLP hidden width (d_mlp; 0 when there is no MLP).</summary>
     public int DMlp { get; init; }
+    /// <summary>Longest sequence the config allows, when it bounds one.</summary>
     public int? MaxPositions { get; init; }
+    /// <summary>Whether each position sees only earlier ones (false for encoders).</summary>
     public bool IsCausal { get; init; } = true;
     /// <summary>Extra architecture facts (d_inner, d_state, num_ssm, …) for display.</summary>
     public IReadOnlyDictionary<string, object> Extra { get; init; } = new Dictionary<string, object>();
@@ -40,6 +52,7 @@ public abstract class HookedModel : nn.Module
     readonly List<HookInfo> catalog = new();
     readonly HashSet<string> catalogNames = new(StringComparer.Ordinal);
 
+    /// <summary>A model whose module is called <paramref name="name"/> (TorchSharp's module name).</summary>
     protected HookedModel(string name) : base(name)
     {
         Hooks = new HookRegistry(n => catalogNames.Contains(n), () => catalogNames);
@@ -64,6 +77,7 @@ public abstract class HookedModel : nn.Module
         return "[" + string.Join(", ", parts.Select(p => dims.TryGetValue(p, out var v) ? $"{p}={v}" : p)) + "]";
     }
 
+    /// <summary>What the architecture reports about itself.</summary>
     public abstract ModelInfo Info { get; }
 
     /// <summary>The report of the strict load that produced this model (null when built in memory).</summary>
@@ -75,6 +89,7 @@ public abstract class HookedModel : nn.Module
     /// <summary>True once the model (and so its parameters) has been disposed.</summary>
     public bool IsDisposed { get; private set; }
 
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         IsDisposed = true;

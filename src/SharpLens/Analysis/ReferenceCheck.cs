@@ -8,12 +8,14 @@ namespace SharpLens.Analysis;
 /// <summary>One compared tensor.</summary>
 public sealed record TensorComparison(string Name, long[] Shape, double MaxAbsDiff, double Tolerance, string? Problem)
 {
+    /// <summary>No problem and within tolerance.</summary>
     public bool Ok => Problem is null && MaxAbsDiff <= Tolerance;
 }
 
 /// <summary>The outcome of <see cref="ReferenceCheck.Run"/>.</summary>
 public sealed record ReferenceCheckResult(IReadOnlyList<TensorComparison> Tensors, IReadOnlyList<string> Skipped)
 {
+    /// <summary>At least one tensor compared and every comparison ok.</summary>
     public bool Ok => Tensors.Count > 0 && Tensors.All(t => t.Ok);
 }
 
@@ -23,6 +25,10 @@ public static class ReferenceCheck
     /// <summary>Names in a reference file that are inputs, not outputs.</summary>
     static readonly HashSet<string> Inputs = ["input_ids", "attention_mask", "position_ids", "token_type_ids"];
 
+    /// <summary>
+    /// Runs <paramref name="model"/> on the reference file's input_ids (and attention_mask) and compares its logits and
+    /// every stored hook tensor (or derived tensor) within <paramref name="atol"/>.
+    /// </summary>
     public static ReferenceCheckResult Run(HookedModel model, string referencePath, double atol)
     {
         using var reference = SafeTensorsFile.Open(referencePath);

@@ -20,12 +20,18 @@ public sealed class ActivationCache : IDisposable
         internal set => logits = value;
     }
 
+    /// <summary>The hook names cached.</summary>
     public IReadOnlyCollection<string> Names => tensors.Keys;
+    /// <summary>Number of cached activations.</summary>
     public int Count => tensors.Count;
+    /// <summary>Whether <paramref name="name"/> is cached.</summary>
     public bool Contains(HookName name) => tensors.ContainsKey(name.ToString());
+    /// <summary>Whether the string name is cached.</summary>
     public bool Contains(string name) => tensors.ContainsKey(name);
 
+    /// <summary>The activation at <paramref name="name"/>, owned by the cache (clone it to keep or change it).</summary>
     public Tensor this[HookName name] => this[name.ToString()];
+    /// <summary>The activation at a string name, owned by the cache; throws naming what is cached when absent.</summary>
     public Tensor this[string name] => IsDisposed ? throw new ObjectDisposedException(nameof(ActivationCache), $"this ActivationCache was disposed, so '{name}' was freed; keep the cache alive (or clone the tensor) while you use it")
         : tensors.TryGetValue(name, out var t) ? (t.IsInvalid ? throw Freed(name) : t)
         : throw new KeyNotFoundException($"'{name}' is not in this cache; cached: " +
@@ -53,6 +59,7 @@ public sealed class ActivationCache : IDisposable
     /// <summary>True once <see cref="Dispose"/> has freed the tensors.</summary>
     public bool IsDisposed { get; private set; }
 
+    /// <summary>Frees every cached tensor and the logits.</summary>
     public void Dispose()
     {
         IsDisposed = true;

@@ -115,6 +115,7 @@ public sealed class HookPoint
         key = name.ToString();
     }
 
+    /// <summary>The site's name.</summary>
     public HookName Name { get; }
 
     /// <summary>Whether any hook listens here (lets expensive sites be computed only when asked for).</summary>

@@ -6,7 +6,7 @@ namespace SharpLens.Loading;
 /// parameterless constructor). <see cref="ModelLoader"/> finds every family of this assembly by its type, so Loading
 /// never names an architecture and a new family needs no edit outside its folder.
 /// </summary>
-public interface IModelFamily
+internal interface IModelFamily
 {
     /// <summary>The config.json <c>model_type</c> this family reads.</summary>
     string ModelType { get; }
@@ -22,7 +22,7 @@ public interface IModelFamily
 }
 
 /// <summary>The families of this assembly, by model_type.</summary>
-public static class ModelFamilies
+internal static class ModelFamilies
 {
     static readonly IReadOnlyDictionary<string, IModelFamily> ByType = Find();
 

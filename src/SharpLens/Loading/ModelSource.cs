@@ -22,6 +22,8 @@ public sealed class ModelFolders(LoadOptions? options = null) : IModelSource
     /// <summary>Float32 models.</summary>
     public static ModelFolders Default { get; } = new();
 
+    /// <inheritdoc/>
     public HookedModel OpenModel(string directory) => ModelLoader.Load(directory, options);
+    /// <inheritdoc/>
     public Tokenizer OpenTokenizer(string directory) => Tokenizer.Load(directory);
 }

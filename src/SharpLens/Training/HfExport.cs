@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace SharpLens.Training;
 
 /// <summary>Writes the output folder of a training run.</summary>
-public static class HfExport
+internal static class HfExport
 {
     /// <summary>
     /// Writes config.json, model.safetensors (parameter names are the HF checkpoint keys; a tied unembedding is not a

@@ -5,7 +5,7 @@ using SharpLens.Reports;
 namespace SharpLens.Training;
 
 /// <summary>Writes <c>run.json</c> into a run's output folder at the start of every session of the run.</summary>
-public static class RunMetadata
+internal static class RunMetadata
 {
     public const string FileName = "run.json";
 

@@ -10,7 +10,7 @@ namespace SharpLens.Analysis.Parens;
 /// [batch, head, d_model], hook_pattern [batch, head, key_pos] (the final query's row), ln_final.hook_scale [batch, 1];
 /// plus the final logits [batch, d_vocab]. Full activations are never kept, so a 7B model caches a few MB per prompt.
 /// </summary>
-public sealed class LastPositionCache : IDisposable
+internal sealed class LastPositionCache : IDisposable
 {
     readonly ActivationCache inner = new();
 

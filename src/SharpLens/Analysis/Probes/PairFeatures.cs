@@ -31,7 +31,7 @@ public sealed record FeatureReport(int Functions, int FunctionsTruncated, int Pa
 /// and build the pair vector (<see cref="PairVector"/>). A pair whose a or b lost all its tokens to truncation is
 /// skipped and counted.
 /// </summary>
-public static class PairFeatures
+internal static class PairFeatures
 {
     /// <summary>ast-distance: a − b (length d); sibling and dataflow: [a; b] (length 2d).</summary>
     public static float[] PairVector(string task, float[] a, float[] b)

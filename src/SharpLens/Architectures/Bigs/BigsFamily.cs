@@ -4,7 +4,7 @@ using SharpLens.Loading;
 namespace SharpLens.Architectures.Bigs;
 
 /// <summary>model_type <c>BiGS</c>: <see cref="BigsForMaskedLM"/>.</summary>
-public sealed class BigsFamily : IModelFamily
+internal sealed class BigsFamily : IModelFamily
 {
     public string ModelType => "BiGS";
     public Architecture Create(HfConfig config) => BigsForMaskedLM.Create(config);

@@ -4,7 +4,7 @@ using SharpLens.Loading;
 namespace SharpLens.Architectures.Gpt2;
 
 /// <summary>model_type <c>gpt2</c>: <see cref="Gpt2LMHeadModel"/>.</summary>
-public sealed class Gpt2Family : IModelFamily
+internal sealed class Gpt2Family : IModelFamily
 {
     public string ModelType => "gpt2";
     public Architecture Create(HfConfig config) => Gpt2LMHeadModel.Create(config);

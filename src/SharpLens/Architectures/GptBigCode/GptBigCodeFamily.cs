@@ -4,7 +4,7 @@ using SharpLens.Loading;
 namespace SharpLens.Architectures.GptBigCode;
 
 /// <summary>model_type <c>gpt_bigcode</c>: <see cref="GptBigCodeForCausalLM"/>.</summary>
-public sealed class GptBigCodeFamily : IModelFamily
+internal sealed class GptBigCodeFamily : IModelFamily
 {
     public string ModelType => "gpt_bigcode";
     public Architecture Create(HfConfig config) => GptBigCodeForCausalLM.Create(config);

@@ -4,7 +4,7 @@ using SharpLens.Loading;
 namespace SharpLens.Architectures.Llama;
 
 /// <summary>model_type <c>llama</c>: <see cref="LlamaForCausalLM"/>.</summary>
-public sealed class LlamaFamily : IModelFamily
+internal sealed class LlamaFamily : IModelFamily
 {
     public string ModelType => "llama";
     public Architecture Create(HfConfig config) => LlamaForCausalLM.Create(config);

@@ -4,7 +4,7 @@ using SharpLens.Loading;
 namespace SharpLens.Architectures.Mamba;
 
 /// <summary>model_type <c>mamba</c>: <see cref="MambaForCausalLM"/>.</summary>
-public sealed class MambaFamily : IModelFamily
+internal sealed class MambaFamily : IModelFamily
 {
     public string ModelType => "mamba";
     public Architecture Create(HfConfig config) => MambaForCausalLM.Create(config);

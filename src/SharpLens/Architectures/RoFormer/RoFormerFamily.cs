@@ -4,7 +4,7 @@ using SharpLens.Loading;
 namespace SharpLens.Architectures.RoFormer;
 
 /// <summary>model_type <c>roformer</c>: <see cref="RoFormerForMaskedLM"/>.</summary>
-public sealed class RoFormerFamily : IModelFamily
+internal sealed class RoFormerFamily : IModelFamily
 {
     public string ModelType => "roformer";
     public Architecture Create(HfConfig config) => RoFormerForMaskedLM.Create(config);

@@ -4,7 +4,7 @@ using SharpLens.Loading;
 namespace SharpLens.Architectures.Roberta;
 
 /// <summary>model_type <c>roberta</c>: <see cref="RobertaForMaskedLM"/>.</summary>
-public sealed class RobertaFamily : IModelFamily
+internal sealed class RobertaFamily : IModelFamily
 {
     public string ModelType => "roberta";
     public Architecture Create(HfConfig config) => RobertaForMaskedLM.Create(config);
