@@ -6,39 +6,53 @@ using static TorchSharp.torch;
 
 namespace SharpLens;
 
-/// <summary>A hook name this model fires, with its shape (symbolic dims plus sizes where the config fixes them).</summary>
+/// <summary>A hook name this model fires, with its shape: the site's (<see cref="HookSite.Shape"/>) with the sizes the config fixes filled in.</summary>
 public sealed record HookInfo(HookName Name, string Shape)
 {
+    /// <summary><c>name [shape]</c>.</summary>
     public override string ToString() => $"{Name} {Shape}";
 }
 
 /// <summary>What every architecture reports about itself (shape glossary names).</summary>
 public sealed record ModelInfo
 {
-    public required string Architecture { get; init; }   // HF class, e.g. LlamaForCausalLM
-    public required string ModelType { get; init; }      // config.json model_type
+    /// <summary>The HF class, e.g. <c>LlamaForCausalLM</c>.</summary>
+    public required string Architecture { get; init; }
+    /// <summary>config.json's <c>model_type</c>.</summary>
+    public required string ModelType { get; init; }
+    /// <summary>Blocks (n_layers).</summary>
     public required int NLayers { get; init; }
+    /// <summary>Residual stream width (d_model).</summary>
     public required int DModel { get; init; }
+    /// <summary>Vocabulary size (d_vocab).</summary>
     public required int DVocab { get; init; }
+    /// <summary>Attention heads per block (0 for models without attention).</summary>
     public int NHeads { get; init; }
+    /// <summary>Key/value heads per block (fewer than <see cref="NHeads"/> under grouped-query attention).</summary>
     public int NKvHeads { get; init; }
+    /// <summary>Width of one head (d_head).</summary>
     public int DHead { get; init; }
+    /// <summary>MLP hidden width (d_mlp; 0 when there is no MLP).</summary>
     public int DMlp { get; init; }
+    /// <summary>Longest sequence the config allows, when it bounds one.</summary>
     public int? MaxPositions { get; init; }
+    /// <summary>Whether each position sees only earlier ones (false for encoders).</summary>
     public bool IsCausal { get; init; } = true;
     /// <summary>Extra architecture facts (d_inner, d_state, num_ssm, …) for display.</summary>
     public IReadOnlyDictionary<string, object> Extra { get; init; } = new Dictionary<string, object>();
 }
 
 /// <summary>
-/// A model whose every activation is a named hook point. <see cref="Forward"/> is the raw pass (gradients follow the
-/// caller's mode); <see cref="Run"/>, <see cref="RunWithCache"/> and <see cref="RunWithHooks"/> are inference verbs.
+/// A model whose every activation is a named hook point. <see cref="Forward"/> (the LM head) and <see cref="ForwardTo"/>
+/// (up to a hook) are raw passes (gradients follow the caller's mode); <see cref="Run"/>, <see cref="RunTo"/>,
+/// <see cref="RunWithCache"/> and <see cref="RunWithHooks"/> are inference verbs.
 /// </summary>
 public abstract class HookedModel : nn.Module
 {
     readonly List<HookInfo> catalog = new();
     readonly HashSet<string> catalogNames = new(StringComparer.Ordinal);
 
+    /// <summary>A model whose module is called <paramref name="name"/> (TorchSharp's module name).</summary>
     protected HookedModel(string name) : base(name)
     {
         Hooks = new HookRegistry(n => catalogNames.Contains(n), () => catalogNames);
@@ -63,6 +77,7 @@ public abstract class HookedModel : nn.Module
         return "[" + string.Join(", ", parts.Select(p => dims.TryGetValue(p, out var v) ? $"{p}={v}" : p)) + "]";
     }
 
+    /// <summary>What the architecture reports about itself.</summary>
     public abstract ModelInfo Info { get; }
 
     /// <summary>The report of the strict load that produced this model (null when built in memory).</summary>
@@ -74,6 +89,7 @@ public abstract class HookedModel : nn.Module
     /// <summary>True once the model (and so its parameters) has been disposed.</summary>
     public bool IsDisposed { get; private set; }
 
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         IsDisposed = true;
@@ -83,16 +99,76 @@ public abstract class HookedModel : nn.Module
     /// <summary>Element type of the parameters.</summary>
     public ScalarType DType => parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
 
+    /// <summary>The head this checkpoint carries; <see cref="Forward"/> is the <see cref="ModelHead.LanguageModel"/> head only.</summary>
+    public virtual ModelHead Head => ModelHead.LanguageModel;
+
     /// <summary>
-    /// The forward pass. inputIds [batch, pos] (int64); attentionMask [batch, pos] with 1 for real tokens and 0 for
-    /// padding (null: all real). Returns logits [batch, pos, d_vocab].
+    /// The forward pass through the LM head. inputIds [batch, pos] (int64); attentionMask [batch, pos] with 1 for real
+    /// tokens and 0 for padding (null: all real). Returns logits [batch, pos, d_vocab]; gradients follow the caller's mode.
+    /// A checkpoint with another head throws <see cref="NotSupportedException"/> naming its own entry point
+    /// (<see cref="IEncoderHeads"/>); <see cref="ForwardTo"/> runs any checkpoint up to a hook.
     /// </summary>
-    public abstract Tensor Forward(Tensor inputIds, Tensor? attentionMask = null);
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
+    {
+        if (Head != ModelHead.LanguageModel)
+            throw new NotSupportedException($"this {Info.Architecture} checkpoint has no LM head ({Head}): use " + Head switch
+            {
+                ModelHead.TokenClassification => "ClassifyTokens for its label logits",
+                ModelHead.SequenceClassification => "Classify for its label logits",
+                _ => "Hidden for its hidden states",
+            } + ", or RunTo / RunWithCache(stopAt:) to stop at a hook");
+        return ForwardPass(inputIds, attentionMask) ?? throw new InvalidOperationException($"{Info.Architecture}: the forward pass returned no logits");
+    }
+
+    /// <summary>
+    /// The architecture's pass: LM logits [batch, pos, d_vocab], or null once <see cref="StopReached"/> (each architecture
+    /// checks after every block and after the final norm) or, under <see cref="ForwardTo"/> only, for a checkpoint without an LM head.
+    /// </summary>
+    protected abstract Tensor? ForwardPass(Tensor inputIds, Tensor? attentionMask);
+
+    /// <summary>True inside <see cref="ForwardTo"/> once its stop hook has fired: the pass returns at its next check.</summary>
+    protected bool StopReached => stopping is { Fired: true };
+    StopState? stopping;
+    sealed class StopState { public bool Fired; }
+
+    /// <summary>
+    /// The forward pass up to the hook <paramref name="stopAt"/>, whatever the head: returns that hook's activation (after
+    /// the hooks registered there) and skips everything after the block that fired it (later blocks, the final norm, the
+    /// head). Gradients follow the caller's mode; the result belongs to the caller's dispose scope.
+    /// </summary>
+    public Tensor ForwardTo(HookName stopAt, Tensor inputIds, Tensor? attentionMask = null)
+    {
+        if (stopping is not null) throw new InvalidOperationException("ForwardTo is already running on this model; a hook cannot start another");
+        var state = stopping = new StopState();
+        Tensor? captured = null;
+        try
+        {
+            using (Hooks.Add(stopAt, (act, _) =>
+            {
+                if (!state.Fired) { captured = act.alias().DetachFromDisposeScope(); state.Fired = true; }
+                return null;
+            }))
+            using (NewDisposeScope())
+                ForwardPass(inputIds, attentionMask);
+        }
+        catch
+        {
+            captured?.Dispose();
+            throw;
+        }
+        finally { stopping = null; }
+        if (captured is null) throw new InvalidOperationException($"{Info.Architecture}: the forward pass did not reach {stopAt}");
+        using (captured) return captured.alias();                                          // owned by the caller's scope, graph kept
+    }
 
     /// <summary>Final norm + unembedding, for logit lens and attribution; null for models without a linear readout.</summary>
     public virtual Readout? Readout => null;
 
-    /// <summary>Declares a hook site (call in the constructor, in forward order) and returns its point.</summary>
+    /// <summary>Declares a hook site with its site's shape (call in the constructor, in forward order) and returns its point.</summary>
+    protected internal HookPoint Point(HookName name) => Point(name, name.Site.Shape is { Length: > 0 } shape ? shape
+        : throw new ArgumentException($"hook site '{name.Site.Path}' declares no shape; declare it with Site.Of(path, shape)"));
+
+    /// <summary>Declares a hook site whose shape differs in this architecture from its site's (e.g. d_embed-wide embeddings).</summary>
     protected internal HookPoint Point(HookName name, string shape)
     {
         var key = name.ToString();
@@ -109,6 +185,15 @@ public abstract class HookedModel : nn.Module
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         return Forward(inputIds, attentionMask).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Inference up to a hook: <see cref="ForwardTo"/> without gradient, the input checked first.</summary>
+    public Tensor RunTo(HookName stopAt, Tensor inputIds, Tensor? attentionMask = null)
+    {
+        ValidateInput(inputIds, attentionMask);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return ForwardTo(stopAt, inputIds, attentionMask).MoveToOuterDisposeScope();
     }
 
     /// <summary>Checks ids are [batch, pos] integers inside the vocabulary and the mask matches; clear errors instead of native ones.</summary>
@@ -139,10 +224,12 @@ public abstract class HookedModel : nn.Module
     /// <summary>
     /// Inference that records the activations selected by <paramref name="filter"/> (all when null). The cache owns
     /// detached tensors (optionally converted to <paramref name="dtype"/>/<paramref name="device"/>) and the logits.
-    /// Extra hooks (e.g. patches) run before recording, so the cache sees what the forward pass used.
+    /// Extra hooks (e.g. patches) run before recording, so the cache sees what the forward pass used. With
+    /// <paramref name="stopAt"/> the pass stops there (<see cref="RunTo"/>): later hooks are not recorded and
+    /// <see cref="ActivationCache.Logits"/> stays null — the way to cache a checkpoint without an LM head.
     /// </summary>
     public ActivationCache RunWithCache(Tensor inputIds, HookFilter? filter = null, Tensor? attentionMask = null,
-        ScalarType? dtype = null, Device? device = null, IEnumerable<(HookName Name, HookFn Fn)>? hooks = null)
+        ScalarType? dtype = null, Device? device = null, IEnumerable<(HookName Name, HookFn Fn)>? hooks = null, HookName? stopAt = null)
     {
         filter ??= HookFilter.All;
         var cache = new ActivationCache();
@@ -158,6 +245,11 @@ public abstract class HookedModel : nn.Module
                 return null;
             }))).ToList();
             using var rec = Hooks.AddAll(recorders);
+            if (stopAt is HookName stop)
+            {
+                RunTo(stop, inputIds, attentionMask).Dispose();
+                return cache;
+            }
             var logits = Run(inputIds, attentionMask);
             cache.Logits = logits.DetachFromDisposeScope();
             return cache;

@@ -15,7 +15,8 @@ public sealed class Readout
     public required INorm? Norm { get; init; }
     /// <summary>Unembedding [d_vocab, d_model] in nn.Linear layout (rows are token directions).</summary>
     public required Tensor WU { get; init; }
-    public Tensor? BU { get; init; }             // [d_vocab]
+    /// <summary>Unembedding bias [d_vocab] (null when the model has none).</summary>
+    public Tensor? BU { get; init; }
 
     /// <summary>The final norm's weight-free bias [d_model] (null for RMSNorm or no norm).</summary>
     public Tensor? NormBias => Norm?.Bias;

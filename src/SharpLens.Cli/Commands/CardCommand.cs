@@ -2,6 +2,7 @@
 // over a study manifest's folders.
 using System.CommandLine;
 using SharpLens.Analysis.SsmInterpret;
+using SharpLens.Reports;
 using SharpLens.Training;
 
 namespace SharpLens.Cli.Commands;

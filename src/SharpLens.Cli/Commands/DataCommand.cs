@@ -3,6 +3,7 @@ using System.CommandLine;
 using SharpLens.Analysis.Parens;
 using SharpLens.Code;
 using SharpLens.Code.Datasets;
+using SharpLens.Reports;
 using SharpLens.Training;
 
 namespace SharpLens.Cli.Commands;

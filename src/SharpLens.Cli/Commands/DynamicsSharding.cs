@@ -15,7 +15,7 @@ internal static class DynamicsSharding
     /// Every checkpoint's weights are hashed once for the run manifest (by whoever writes it first); later shards hash
     /// only the checkpoints they measure and take the others' hashes from RUN/manifest.json.
     /// </summary>
-    public static int RunShard(IReadOnlyList<SeriesCheckpoint> series, string tokDir, Tokenizer tok, ParensDynamicsOptions options, LoadOptions load, string dtype,
+    public static int RunShard(IReadOnlyList<SeriesCheckpoint> series, string tokDir, Tokenizer tok, ParensDynamicsOptions options, IModelSource models, string dtype,
         Shard shard, string output)
     {
         var runDir = Path.GetFullPath(output);
@@ -46,7 +46,7 @@ internal static class DynamicsSharding
         {
             var measured = new List<DynamicsStepResult>();
             for (int i = start; i < start + length; i++)
-                measured.Add(ParensDynamics.MeasureStep(series[i], i, series.Count, prompts, closed, options, load, progress, measured.FirstOrDefault()));
+                measured.Add(ParensDynamics.MeasureStep(series[i], i, series.Count, prompts, closed, options, models, progress, measured.FirstOrDefault()));
             return measured;
         });
         CliCommon.WriteFolder(shardDir, tmp => { DynamicsShards.Write(tmp, new DynamicsShardManifest(manifest, shard.Index, shard.Count), steps); return tmp; });

@@ -1,6 +1,7 @@
 // `sharplens finetune`: fine-tune a pretrained encoder on token classification (type-kind, type-inference) or retrieval (doc-retrieval, code-search).
 using System.CommandLine;
 using SharpLens.Analysis.SsmInterpret;
+using SharpLens.Reports;
 using SharpLens.Training;
 
 namespace SharpLens.Cli.Commands;

@@ -37,10 +37,10 @@ internal static class ParensDynamicsCommand
             var series = CheckpointSeries.Discover(r.GetValue(checkpoints) ?? []);
             var tokDir = Path.GetFullPath(r.GetValue(prompts.Tokenizer) ?? series[0].Directory);
             var tok = ParensCommand.LoadTokenizer(tokDir);
-            if (shardOf is Shard s) return DynamicsSharding.RunShard(series, tokDir, tok, options, load, r.GetValue(dtype)!, s, output);
+            if (shardOf is Shard s) return DynamicsSharding.RunShard(series, tokDir, tok, options, new ModelFolders(load), r.GetValue(dtype)!, s, output);
             Console.WriteLine($"{series.Count} checkpoints: steps {string.Join(", ", series.Select(c => c.Step))}");
 
-            var result = ProgressBars.Run(progress => ParensDynamics.Run(series, tok, options, load, progress));
+            var result = ProgressBars.Run(progress => ParensDynamics.Run(series, tok, options, new ModelFolders(load), progress));
             CliCommon.WriteFolder(output, tmp => { ParensDynamicsReport.Write(result, tmp); return tmp; });
             Print(result, output);
             return 0;

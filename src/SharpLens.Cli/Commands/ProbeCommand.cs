@@ -1,4 +1,5 @@
 // `sharplens probe`: linear and DirectProbe probes of hook_resid_post on code-token pairs, per layer, for one or two models.
+using SharpLens.Loading;
 using SharpLens.Reports;
 using System.CommandLine;
 using System.Globalization;
@@ -68,7 +69,7 @@ internal static class ProbeCommand
                 linear_lr = options.Linear.LearningRate, seed = parse.GetValue(seed), max_tokens = options.MaxTokens, batch_size = b,
             };
             if (shardOf is Shard s) return ProbeSharding.RunShard(dirs, pairsPath, records, options, settings, s, output);
-            var runs = dirs.Select(d => ProbeStudy.Run(d, records, options, Console.Error.WriteLine)).ToList();
+            var runs = dirs.Select(d => ProbeStudy.Run(ModelFolders.Default, d, records, options, Console.Error.WriteLine)).ToList();
             var files = CliCommon.WriteFolder(output, tmp => ProbeReport.Write(tmp, pairsPath, runs, settings));
             Console.WriteLine(Table(runs));
             Console.WriteLine($"wrote {Path.Combine(output, Path.GetFileName(files.Json))}, {Path.GetFileName(files.Csv)} and {files.Plots.Count} plot files");

@@ -39,7 +39,7 @@ internal static class ProbeSharding
         }
         ShardedRun.Claim(runDir, manifest, m => m.Differences(manifest));
         var runs = shard.Take(units).GroupBy(u => u.Model).Select(g => new ProbeShardRun(g.Key,
-            ProbeStudy.Run(dirs[g.Key], records, options with { Layers = g.Select(u => u.Layer).ToArray() }, Console.Error.WriteLine))).ToList();
+            ProbeStudy.Run(ModelFolders.Default, dirs[g.Key], records, options with { Layers = g.Select(u => u.Layer).ToArray() }, Console.Error.WriteLine))).ToList();
         CliCommon.WriteFolder(shardDir, tmp => { ProbeShards.Write(tmp, new ProbeShardManifest(manifest, shard.Index, shard.Count), runs); return tmp; });
         Console.WriteLine($"wrote {shardDir}");
         return 0;

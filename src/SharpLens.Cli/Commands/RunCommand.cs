@@ -34,6 +34,9 @@ internal static class RunCommand
             var sequences = idText is not null ? ParseIds(idText) : PromptIds.Encode(modelDir, prompts);
 
             using var model = CliCommon.LoadModel(modelDir, r.GetValue(dtype)!);
+            if (model.Head != ModelHead.LanguageModel)
+                throw new NotSupportedException($"{modelDir}: run reads next-token logits, but this {model.Info.Architecture} checkpoint has no LM head " +
+                    $"({model.Head}); verify compares its outputs with a reference");
             foreach (var s in sequences)
                 foreach (var id in s)
                     if (id < 0 || id >= model.Info.DVocab) throw new UsageException($"token id {id} is outside the vocabulary [0, {model.Info.DVocab})");

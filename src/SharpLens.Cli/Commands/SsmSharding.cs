@@ -2,6 +2,7 @@
 using System.Text.Json;
 using SharpLens.Analysis.Parens;
 using SharpLens.Analysis.SsmInterpret;
+using SharpLens.Loading;
 using SharpLens.Reports;
 
 namespace SharpLens.Cli.Commands;
@@ -38,7 +39,7 @@ internal static class SsmSharding
         var (start, length) = shard.Range(units.Count);
         var firstUnit = units.Select((u, i) => (u.Model, i)).GroupBy(x => x.Model).ToDictionary(g => g.Key, g => g.First().i);
         var parts = ProgressBars.Run(progress => units.Skip(start).Take(length).GroupBy(u => u.Model)
-            .Select(g => SsmStudy.Measure(study, g.Key, pairs, options, g.ToList(), spectra: firstUnit[g.Key] >= start, store, progress)).ToList());
+            .Select(g => SsmStudy.Measure(ModelFolders.Default, study, g.Key, pairs, options, g.ToList(), spectra: firstUnit[g.Key] >= start, store, progress)).ToList());
         CliCommon.WriteFolder(shardDir, tmp => { SsmShards.Write(tmp, new SsmShardManifest(manifest, shard.Index, shard.Count), parts); return tmp; });
         Console.WriteLine($"wrote {shardDir}");
         return 0;

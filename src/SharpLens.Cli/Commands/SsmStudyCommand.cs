@@ -5,6 +5,7 @@ using SharpLens.Analysis.Parens;
 using SharpLens.Analysis.Probes;
 using SharpLens.Analysis.SsmInterpret;
 using SharpLens.Code.Datasets;
+using SharpLens.Loading;
 using SharpLens.Reports;
 using Spectre.Console;
 
@@ -93,7 +94,7 @@ internal static class SsmStudyCommand
             };
             var store = parse.GetValue(noCache) ? null : new FeatureStore(parse.GetValue(cache) ?? Path.Combine(output, "feature-cache"));
             if (shardOf is Shard s) return SsmSharding.RunShard(m, pairs, options, settings, store, s, output);
-            var result = ProgressBars.Run(progress => SsmStudy.Run(m, pairs, options, store, progress)) with { Settings = settings };
+            var result = ProgressBars.Run(progress => SsmStudy.Run(ModelFolders.Default, m, pairs, options, store, progress)) with { Settings = settings };
             CliCommon.WriteFolder(output, tmp =>
             {
                 SsmStudyReport.Write(result, tmp);

@@ -1,6 +1,7 @@
 // `sharplens train`: pretrain a model (clm or mlm) from scratch on a code corpus and save it as an HF folder.
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using SharpLens.Reports;
 using SharpLens.Training;
 using Spectre.Console;
 

@@ -10,6 +10,7 @@ namespace SharpLens.Analysis;
 /// </summary>
 public sealed record Component(HookName Hook, int? Head = null)
 {
+    /// <summary>The hook name, with <c>[head h]</c> for one head.</summary>
     public override string ToString() => Head is int h ? $"{Hook}[head {h}]" : Hook.ToString();
 
     /// <summary>The component's slice of an activation of its hook (a view: writing to it writes the activation).</summary>
@@ -17,7 +18,15 @@ public sealed record Component(HookName Hook, int? Head = null)
 }
 
 /// <summary>How an ablation replaces a component.</summary>
-public enum AblationMode { Zero, Mean, Resample }
+public enum AblationMode
+{
+    /// <summary>Replace with zeros.</summary>
+    Zero,
+    /// <summary>Replace with the mean over a reference set.</summary>
+    Mean,
+    /// <summary>Replace with the activation of another input.</summary>
+    Resample,
+}
 
 /// <summary>Hooks that ablate a component; register them with <c>RunWithHooks</c> or <c>Hooks.AddAll</c>.</summary>
 public static class Ablations

@@ -7,6 +7,7 @@ namespace SharpLens.Analysis;
 /// <summary>Per-element lens scores of an answer token (and a foil): probability, rank (1 = top) and answer − foil logit.</summary>
 public sealed record LensScores(Tensor Prob, Tensor Rank, Tensor LogitDiff) : IDisposable
 {
+    /// <summary>Frees the three tensors.</summary>
     public void Dispose() { Prob.Dispose(); Rank.Dispose(); LogitDiff.Dispose(); }
 }
 

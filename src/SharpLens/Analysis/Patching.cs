@@ -8,7 +8,13 @@ namespace SharpLens.Analysis;
 /// Denoising: clean activations patched into the corrupted run (which components suffice to restore the behaviour).
 /// Noising: corrupted activations patched into the clean run (which components are necessary).
 /// </summary>
-public enum PatchMode { Denoising, Noising }
+public enum PatchMode
+{
+    /// <summary>Run the corrupted input with one clean activation patched in: how much it restores.</summary>
+    Denoising,
+    /// <summary>Run the clean input with one corrupted activation patched in: how much it breaks.</summary>
+    Noising,
+}
 
 /// <summary>
 /// A patching sweep. <see cref="Values"/>[row][col] is the metric with that one component patched: rows are layers;

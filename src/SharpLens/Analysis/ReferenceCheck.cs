@@ -8,23 +8,15 @@ namespace SharpLens.Analysis;
 /// <summary>One compared tensor.</summary>
 public sealed record TensorComparison(string Name, long[] Shape, double MaxAbsDiff, double Tolerance, string? Problem)
 {
+    /// <summary>No problem and within tolerance.</summary>
     public bool Ok => Problem is null && MaxAbsDiff <= Tolerance;
 }
 
 /// <summary>The outcome of <see cref="ReferenceCheck.Run"/>.</summary>
 public sealed record ReferenceCheckResult(IReadOnlyList<TensorComparison> Tensors, IReadOnlyList<string> Skipped)
 {
+    /// <summary>At least one tensor compared and every comparison ok.</summary>
     public bool Ok => Tensors.Count > 0 && Tensors.All(t => t.Ok);
-}
-
-/// <summary>
-/// Tensors a model derives from its parameters alone, at a requested shape (e.g. S4D kernels materialised at any
-/// length). <see cref="ReferenceCheck"/> compares reference tensors of such names without running a forward pass.
-/// </summary>
-public interface IDerivedTensors
-{
-    /// <summary>The tensor called <paramref name="name"/> at <paramref name="shape"/>, or null when the model has none.</summary>
-    Tensor? Derived(string name, long[] shape);
 }
 
 /// <summary>Compares a model's activations with tensors saved from another implementation (e.g. Python).</summary>
@@ -33,6 +25,10 @@ public static class ReferenceCheck
     /// <summary>Names in a reference file that are inputs, not outputs.</summary>
     static readonly HashSet<string> Inputs = ["input_ids", "attention_mask", "position_ids", "token_type_ids"];
 
+    /// <summary>
+    /// Runs <paramref name="model"/> on the reference file's input_ids (and attention_mask) and compares its logits and
+    /// every stored hook tensor (or derived tensor) within <paramref name="atol"/>.
+    /// </summary>
     public static ReferenceCheckResult Run(HookedModel model, string referencePath, double atol)
     {
         using var reference = SafeTensorsFile.Open(referencePath);
@@ -54,11 +50,14 @@ public static class ReferenceCheck
             if (name == "logits" || catalog.Contains(name)) wanted.Add(name);
             else comparisons.Add(new TensorComparison(name, reference.Shape(name), double.NaN, atol, "not a hook of this model"));
         }
-        using var cache = model.RunWithCache(ids, HookFilter.Names(wanted.Where(w => w != "logits")), mask, dtype: ScalarType.Float32);
+        // a checkpoint without an LM head: its hooks from a pass that stops before the head, its output from its own entry point
+        using var cache = model.RunWithCache(ids, HookFilter.Names(wanted.Where(w => w != "logits")), mask, dtype: ScalarType.Float32,
+            stopAt: ModelOutputs.BodyEnd(model));
+        using var logits = cache.Logits is null && wanted.Contains("logits") ? ModelOutputs.Logits(model, ids, mask).to(ScalarType.Float32) : null;
         foreach (var name in wanted)
         {
             var expected = reference.Load(name);
-            var actual = name == "logits" ? cache.Logits! : cache.Contains(name) ? cache[name] : null;
+            var actual = name == "logits" ? cache.Logits ?? logits : cache.Contains(name) ? cache[name] : null;
             if (actual is null) { comparisons.Add(new TensorComparison(name, expected.shape, double.NaN, atol, "the model did not fire this hook")); continue; }
             comparisons.Add(Compare(name, actual, expected, atol));
         }

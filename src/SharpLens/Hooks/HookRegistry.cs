@@ -5,8 +5,16 @@ using static TorchSharp.torch;
 namespace SharpLens.Hooks;
 
 /// <summary>
-/// A hook function: reads an activation and optionally returns a replacement (same shape). Return null to leave it.
+/// A hook function: reads an activation and optionally returns a replacement (same shape; converted to the activation's
+/// dtype and device). Return null to leave it.
 /// </summary>
+/// <remarks>
+/// Lifetime: <paramref name="activation"/> belongs to the forward pass and is valid only during the call. It is owned by
+/// the pass's dispose scope (each block runs in its own, see <c>Nn.LayerScope</c>) and is freed when that scope ends,
+/// usually before the pass returns. Never dispose it. To keep it, take your own handle and take it out of the scope:
+/// <c>activation.detach().DetachFromDisposeScope()</c> (shares storage; <c>clone()</c> first to copy), or
+/// <see cref="ActivationCache.Add"/> it, which does that. A replacement you return is owned by the pass like the activation.
+/// </remarks>
 public delegate Tensor? HookFn(Tensor activation, HookName name);
 
 /// <summary>The live hooks of one model. Registrations are scoped: dispose the returned handle to remove them.</summary>
@@ -107,6 +115,7 @@ public sealed class HookPoint
         key = name.ToString();
     }
 
+    /// <summary>The site's name.</summary>
     public HookName Name { get; }
 
     /// <summary>Whether any hook listens here (lets expensive sites be computed only when asked for).</summary>

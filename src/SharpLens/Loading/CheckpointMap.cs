@@ -13,6 +13,7 @@ public sealed class CheckpointMap
     readonly Dictionary<string, string> ties = new(StringComparer.Ordinal);
     readonly List<(Func<string, bool> Match, string Why)> ignorable = new();
 
+    /// <summary>A new map under which checkpoint keys equal model keys; refine it with the methods below.</summary>
     public static CheckpointMap Identity => new();
 
     /// <summary>Model keys start with <paramref name="prefix"/>; checkpoints may store them without it.</summary>

@@ -2,7 +2,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using SharpLens.Training;
+using SharpLens.Tokenization;
 
 namespace SharpLens.Loading;
 
@@ -12,7 +12,7 @@ public sealed record SeriesCheckpoint(long Step, string Directory);
 /// <summary>
 /// Finds the checkpoints of one run and refuses a mixture before any model is loaded: every folder must be a model
 /// (config.json + weights), configs must agree on every key except <see cref="IgnoredConfigKeys"/>, and the tokenizer
-/// files (<see cref="TrainTokenizer.HashDirectory"/>) must be identical.
+/// files (<see cref="TokenizerFiles.Hash"/>) must be identical.
 /// </summary>
 public static partial class CheckpointSeries
 {
@@ -65,7 +65,7 @@ public static partial class CheckpointSeries
         {
             var config = HfConfig.Load(Path.Combine(c.Directory, "config.json")).Json;
             using (ModelLoader.OpenWeights(c.Directory, out _)) { }
-            string? tok = TrainTokenizer.FileNames.Any(f => File.Exists(Path.Combine(c.Directory, f))) ? TrainTokenizer.HashDirectory(c.Directory) : null;
+            string? tok = TokenizerFiles.Names.Any(f => File.Exists(Path.Combine(c.Directory, f))) ? TokenizerFiles.Hash(c.Directory) : null;
             if (first is null) { (first, firstTok) = (config, tok); continue; }
             var head = series[0].Directory;
             foreach (var key in first.Select(kv => kv.Key).Union(config.Select(kv => kv.Key)).Except(IgnoredConfigKeys))

@@ -6,8 +6,11 @@ namespace SharpLens.Loading;
 /// <summary>Named tensors with shapes known before loading.</summary>
 public interface ITensorSource : IDisposable
 {
+    /// <summary>Every tensor name.</summary>
     IEnumerable<string> Keys { get; }
+    /// <summary>Whether a tensor is called <paramref name="key"/>.</summary>
     bool Contains(string key);
+    /// <summary>The stored shape, known without loading.</summary>
     long[] Shape(string key);
     /// <summary>Stored dtype as a safetensors dtype string (F32, BF16, …).</summary>
     string DTypeOf(string key);
@@ -16,7 +19,7 @@ public interface ITensorSource : IDisposable
 }
 
 /// <summary>Several sources presented as one (shards).</summary>
-public sealed class CompositeTensorSource : ITensorSource
+internal sealed class CompositeTensorSource : ITensorSource
 {
     readonly Dictionary<string, ITensorSource> owner = new(StringComparer.Ordinal);
     readonly List<ITensorSource> sources;

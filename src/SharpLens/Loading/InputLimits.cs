@@ -5,7 +5,7 @@ namespace SharpLens.Loading;
 /// Bounds checked before allocation: config.json dimensions, the size a checkpoint declares against this machine's memory,
 /// and the pickle limits of <see cref="TorchZipStateDict"/>. Each refusal names the file, the key and the limit.
 /// </summary>
-public static class InputLimits
+internal static class InputLimits
 {
     /// <summary>Widths (hidden, MLP, head, inner, rank): 1 … 2^17 = 131,072 (the largest released models use ≤ 53,248).</summary>
     public const int MaxWidth = 1 << 17;

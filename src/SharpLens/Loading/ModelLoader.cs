@@ -1,11 +1,4 @@
-// Opens a Hugging Face checkpoint folder: config.json → architecture (one switch on model_type) → strict load.
-using SharpLens.Architectures.Gpt2;
-using SharpLens.Architectures.GptBigCode;
-using SharpLens.Architectures.Llama;
-using SharpLens.Architectures.Roberta;
-using SharpLens.Architectures.Bigs;
-using SharpLens.Architectures.Mamba;
-using SharpLens.Architectures.RoFormer;
+// Opens a Hugging Face checkpoint folder: config.json → architecture (the family of its model_type) → strict load.
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,30 +17,11 @@ public sealed record Architecture(HookedModel Model, CheckpointMap Map);
 /// <summary>Loads models from Hugging Face checkpoint folders.</summary>
 public static class ModelLoader
 {
-    /// <summary>The one table from config.json's model_type to an architecture.</summary>
-    static readonly Dictionary<string, Func<HfConfig, Architecture>> Architectures = new(StringComparer.Ordinal)
-    {
-        ["llama"] = LlamaForCausalLM.Create,
-        ["gpt2"] = Gpt2LMHeadModel.Create,
-        ["gpt_bigcode"] = GptBigCodeForCausalLM.Create,
-        ["roberta"] = RobertaForMaskedLM.Create,
-        ["roformer"] = RoFormerForMaskedLM.Create,
-        ["mamba"] = MambaForCausalLM.Create,
-        ["BiGS"] = BigsForMaskedLM.Create,
-    };
-
-    /// <summary>model_type values SharpLens can load.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = [.. Architectures.Keys];
+    /// <summary>model_type values SharpLens can load (one <see cref="IModelFamily"/> each).</summary>
+    public static IReadOnlyList<string> SupportedModelTypes => ModelFamilies.ModelTypes;
 
     /// <summary>Builds an architecture from a config (parameters uninitialised; load or init them next).</summary>
-    public static Architecture Create(HfConfig config)
-    {
-        if (StateSpacesConfig.Matches(config)) config = StateSpacesConfig.ToHf(config);
-        var modelType = config.String("model_type");
-        return Architectures.TryGetValue(modelType, out var create) ? create(config)
-            : throw new NotSupportedException(
-                $"{config.Path}: model_type '{modelType}' is not supported (supported: {string.Join(", ", SupportedModelTypes)})");
-    }
+    public static Architecture Create(HfConfig config) => ModelFamilies.Of(ref config).Create(config);
 
     /// <summary>Loads a model folder (config.json + model.safetensors, or an index + shards, or a PyTorch zip state dict).</summary>
     public static HookedModel Load(string directory, LoadOptions? options = null)

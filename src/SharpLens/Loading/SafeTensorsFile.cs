@@ -8,6 +8,7 @@ namespace SharpLens.Loading;
 /// <summary>One tensor's header entry.</summary>
 public sealed record SafeTensorEntry(string Name, string DType, long[] Shape, long Begin, long End)
 {
+    /// <summary>Number of elements.</summary>
     public long NumEl => Shape.Aggregate(1L, (a, b) => a * b);
 }
 
@@ -25,9 +26,13 @@ public sealed class SafeTensorsFile : ITensorSource
     readonly long dataStart;
     readonly long fileLength;
 
+    /// <summary>The file.</summary>
     public string Path { get; }
+    /// <summary>The header's <c>__metadata__</c> strings.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
+    /// <summary>The header entry of every tensor.</summary>
     public IReadOnlyDictionary<string, SafeTensorEntry> Entries => entries;
+    /// <inheritdoc/>
     public IEnumerable<string> Keys => entries.Keys;
 
     SafeTensorsFile(string path, Dictionary<string, SafeTensorEntry> entries, Dictionary<string, string> metadata, long dataStart, long fileLength)
@@ -35,6 +40,7 @@ public sealed class SafeTensorsFile : ITensorSource
         Path = path; this.entries = entries; Metadata = metadata; this.dataStart = dataStart; this.fileLength = fileLength;
     }
 
+    /// <summary>Bytes per element of a safetensors dtype string.</summary>
     public static int ElementSize(string dtype) => dtype switch
     {
         "F64" or "I64" or "U64" => 8,
@@ -44,6 +50,7 @@ public sealed class SafeTensorsFile : ITensorSource
         _ => throw new CheckpointFormatException($"unsupported safetensors dtype '{dtype}'"),
     };
 
+    /// <summary>The TorchSharp type of a safetensors dtype string.</summary>
     public static ScalarType ToScalarType(string dtype) => dtype switch
     {
         "F64" => ScalarType.Float64, "F32" => ScalarType.Float32, "F16" => ScalarType.Float16, "BF16" => ScalarType.BFloat16,
@@ -133,8 +140,11 @@ public sealed class SafeTensorsFile : ITensorSource
         return new SafeTensorEntry(name, dtype, shape, begin, end);
     }
 
+    /// <inheritdoc/>
     public bool Contains(string key) => entries.ContainsKey(key);
+    /// <inheritdoc/>
     public long[] Shape(string key) => Entry(key).Shape;
+    /// <inheritdoc/>
     public string DTypeOf(string key) => Entry(key).DType;
 
     SafeTensorEntry Entry(string key) => entries.TryGetValue(key, out var e) ? e
@@ -164,6 +174,7 @@ public sealed class SafeTensorsFile : ITensorSource
         return t;
     }
 
+    /// <summary>Releases the memory maps (tensors loaded as views of them become invalid).</summary>
     public void Dispose()
     {
         foreach (var m in maps.Values) m.Dispose();

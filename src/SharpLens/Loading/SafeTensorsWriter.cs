@@ -8,6 +8,7 @@ namespace SharpLens.Loading;
 /// <summary>Safetensors writer. The file appears only when complete (written to a temporary name, then renamed).</summary>
 public static class SafeTensorsWriter
 {
+    /// <summary>The safetensors dtype string of a TorchSharp type.</summary>
     public static string DTypeName(ScalarType t) => t switch
     {
         ScalarType.Float64 => "F64", ScalarType.Float32 => "F32", ScalarType.Float16 => "F16", ScalarType.BFloat16 => "BF16",

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SharpLens.Loading;
 
 /// <summary>Strict loading: every parameter found with its exact shape, nothing left over, or an exception with the report.</summary>
-public static class StrictLoader
+internal static class StrictLoader
 {
     /// <summary>
     /// Points each parameter of <paramref name="module"/> at its checkpoint tensor (a memory-map view when the stored dtype

@@ -17,7 +17,7 @@ namespace SharpLens.Loading;
 /// nn.Module.state_dict() names them. Non-tensor leaves (numbers, strings, None, lists) and the entries beside an
 /// unwrapped key are skipped and listed in <see cref="Skipped"/>.</para>
 /// </summary>
-public sealed class TorchZipStateDict : ITensorSource
+internal sealed class TorchZipStateDict : ITensorSource
 {
     static readonly string[] Wrappers = ["state_dict", "model_state_dict", "model", "module"];
     /// <summary>Largest data.pkl read (64 MiB; a state dict's pickle is a few MB even for billions of parameters).</summary>

@@ -12,7 +12,7 @@ namespace SharpLens.Reports;
 /// (embeddable in another page), <see cref="Render"/> a page holding only it. Nothing is fetched. x is the checkpoint
 /// (categorical: equal spacing whatever the gap between steps).
 /// </summary>
-public static class ParensDynamicsHtml
+internal static class ParensDynamicsHtml
 {
     static string E(string s) => WebUtility.HtmlEncode(s);
     static string N(double v, string f = "0.###") => double.IsNaN(v) ? "–" : v.ToString(f, CultureInfo.InvariantCulture);

@@ -11,7 +11,7 @@ namespace SharpLens.Reports;
 /// Renders a <see cref="ParensStudyResult"/>. Nothing is fetched: no URLs, no external fonts, scripts or images. Every
 /// figure is a <c>&lt;figure class="fig" data-points="N"&gt;</c> (N = plotted values) followed by the numbers it plots.
 /// </summary>
-public static class ParensHtml
+internal static class ParensHtml
 {
     static string E(string s) => WebUtility.HtmlEncode(s);
     static string N(double v, string f = "0.###") => double.IsNaN(v) ? "–" : v.ToString(f, CultureInfo.InvariantCulture);

@@ -4,7 +4,7 @@ using SharpLens.Analysis.Spectra;
 namespace SharpLens.Reports;
 
 /// <summary>Renders spectra as PNG and SVG files. Data comes in as records; nothing here computes metrics.</summary>
-public static class PlotsSpectra
+internal static class PlotsSpectra
 {
     const int Width = 900, Height = 520;
 

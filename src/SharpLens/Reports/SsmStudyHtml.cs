@@ -9,7 +9,7 @@ using static SharpLens.Reports.ParensHtml;
 namespace SharpLens.Reports;
 
 /// <summary>Renders an <see cref="SsmStudyResult"/>; nothing is fetched (no URLs, fonts, scripts or images).</summary>
-public static class SsmStudyHtml
+internal static class SsmStudyHtml
 {
     static string E(string s) => WebUtility.HtmlEncode(s);
     static string N(double v, string f = "0.000") => double.IsFinite(v) ? v.ToString(f, CultureInfo.InvariantCulture) : double.IsNaN(v) ? "–" : v > 0 ? "+inf" : "-inf";

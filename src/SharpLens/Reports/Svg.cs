@@ -6,13 +6,13 @@ using System.Text;
 namespace SharpLens.Reports;
 
 /// <summary>One line or bar series; <see cref="Lo"/>/<see cref="Hi"/> draw a shaded interval for lines.</summary>
-public sealed record Series(string Name, IReadOnlyList<double> Values, IReadOnlyList<double>? Lo = null, IReadOnlyList<double>? Hi = null);
+internal sealed record Series(string Name, IReadOnlyList<double> Values, IReadOnlyList<double>? Lo = null, IReadOnlyList<double>? Hi = null);
 
 /// <summary>
 /// SVG figures with no external references (no xmlns URL, fonts or scripts). Every mark carries a &lt;title&gt; with
 /// its value so hovering shows the number. NaN values are skipped.
 /// </summary>
-public static partial class Svg
+internal static partial class Svg
 {
     static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
     const int W = 640, H = 300, L = 56, R = 140, T = 28, B = 46;

@@ -4,18 +4,18 @@ using System.Text;
 namespace SharpLens.Reports;
 
 /// <summary>A line over numeric x; <see cref="Color"/> indexes the palette; <see cref="Dashed"/> draws it dashed.</summary>
-public sealed record XYSeries(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, int Color, bool Dashed = false);
+internal sealed record XYSeries(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, int Color, bool Dashed = false);
 
 /// <summary>A vertical line at <see cref="X"/> (e.g. a dominant frequency or a centroid).</summary>
-public sealed record VMarker(double X, string Label, int Color, bool Dashed);
+internal sealed record VMarker(double X, string Label, int Color, bool Dashed);
 
 /// <summary>A scatter point; <see cref="Square"/> draws a square instead of a circle.</summary>
-public sealed record XYPoint(double X, double Y, string Label, int Color, bool Square);
+internal sealed record XYPoint(double X, double Y, string Label, int Color, bool Square);
 
 /// <summary>An arrow from (X1, Y1) to (X2, Y2).</summary>
-public sealed record XYArrow(double X1, double Y1, double X2, double Y2, string Label, int Color);
+internal sealed record XYArrow(double X1, double Y1, double X2, double Y2, string Label, int Color);
 
-public static partial class Svg
+internal static partial class Svg
 {
     static (double Lo, double Hi) Span(IEnumerable<double> values)
     {

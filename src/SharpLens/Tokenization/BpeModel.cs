@@ -19,8 +19,10 @@ internal sealed class BpeModel : ITokenizerModel
     readonly WordCache cache = new(MaxCacheEntries, MaxCachedWordLength), byteLevelCache = new(MaxCacheEntries, MaxCachedWordLength);
     readonly bool[] boundary = new bool[65536];   // BMP chars whose symbols take part in no merge (see Segments)
 
-    /// <param name="addedTokens">how many added tokens the file also declares: vocab ids must lie below
-    /// vocab size + that count, so an absurd id cannot make the id table huge.</param>
+    /// <summary>
+    /// A BPE model from a vocabulary and merges. <paramref name="addedTokens"/> is how many added tokens the file also
+    /// declares: vocab ids must lie below vocab size + that count, so an absurd id cannot make the id table huge.
+    /// </summary>
     public BpeModel(Dictionary<string, int> vocab, List<(string Left, string Right)> mergeList, string? unkToken,
         bool fuseUnk, bool byteFallback, bool ignoreMerges, string file, int addedTokens = 0)
     {

@@ -2,7 +2,7 @@
 namespace SharpLens.Tokenization;
 
 /// <summary>The 256-char alphabet byte-level BPE works in: printable Latin-1 bytes map to themselves, the rest to U+0100+.</summary>
-public static class ByteLevelAlphabet
+internal static class ByteLevelAlphabet
 {
     static readonly char[] byteToChar = Build();
     static readonly Dictionary<char, byte> charToByte = Enumerable.Range(0, 256).ToDictionary(b => byteToChar[b], b => (byte)b);

@@ -113,7 +113,7 @@ public sealed class AdamW : IDisposable
 }
 
 /// <summary>Linear warmup to the peak rate, then cosine decay to the floor at the last step.</summary>
-public static class LrSchedule
+internal static class LrSchedule
 {
     /// <summary>The rate for 0-based step <paramref name="step"/> of <paramref name="total"/>.</summary>
     public static double At(long step, long total, double peak, double min, long warmup)

@@ -5,13 +5,13 @@ using SharpLens.Code.Datasets;
 namespace SharpLens.Training;
 
 /// <summary>One token-classification example: ids with the label at <see cref="Position"/> (the target's first token).</summary>
-public sealed record TypeKindExample(int[] Ids, int Position, int Label, string File);
+internal sealed record TypeKindExample(int[] Ids, int Position, int Label, string File);
 
 /// <summary>One retrieval pair: a docstring and the function it documents (docstring removed).</summary>
-public sealed record DocBodyPair(int[] Doc, int[] Body, string File);
+internal sealed record DocBodyPair(int[] Doc, int[] Body, string File);
 
 /// <summary>Builds the datasets of <c>sharplens finetune</c>. Files are split 80/20 by path (every 5th file is held out).</summary>
-public static class FineTuneData
+internal static class FineTuneData
 {
     /// <summary>The classes of the type-kind task, in label order.</summary>
     public static readonly string[] Kinds = ["int", "float", "str", "bool", "None", "list", "dict", "tuple", "set", "call", "other"];

@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using SharpLens.Code.Datasets;
 using SharpLens.Hooks;
 using SharpLens.Loading;
+using SharpLens.Reports;
+using SharpLens.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -178,11 +180,7 @@ public static class FineTuner
             for (int i = 0; i < rows.Count; i++)
                 for (int j = 0; j < len; j++) { ids[i * len + j] = j < rows[i].Length ? rows[i][j] : pad; m[i * len + j] = j < rows[i].Length ? 1 : 0; }
             mask = tensor(m, [rows.Count, len]);
-            Tensor? h = null;
-            using (model.Hooks.Add(hook, (act, _) => { h = act.DetachFromDisposeScope(); return null; }))   // Forward's scope would free it
-                model.Forward(tensor(ids, [rows.Count, len]), mask);
-            if (h is null) throw new InvalidOperationException($"{model.Info.Architecture} did not fire {hook}");
-            using (h) return h.alias();                                          // owned by the caller's scope, graph kept
+            return model.ForwardTo(hook, tensor(ids, [rows.Count, len]), mask);   // the head is never run; graph kept
         }
 
         public Tensor Embed(List<int[]> rows)                                    // [batch, d_model], unit norm
@@ -384,7 +382,7 @@ public static class FineTuner
         using (var scope = NewDisposeScope())
             SafeTensorsWriter.Write(Path.Combine(outDir, "model.safetensors"), tensors.Select(t => (t.Item1, bf16 ? t.Item2.detach().to(ScalarType.BFloat16) : t.Item2)));
         if (tok.Directory is string dir)
-            foreach (var name in TrainTokenizer.FileNames)
+            foreach (var name in TokenizerFiles.Names)
                 if (File.Exists(Path.Combine(dir, name))) File.Copy(Path.Combine(dir, name), Path.Combine(outDir, name), overwrite: true);
     }
 }

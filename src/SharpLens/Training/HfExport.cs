@@ -3,12 +3,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpLens.Hooks;
 using SharpLens.Loading;
+using SharpLens.Reports;
+using SharpLens.Tokenization;
 using static TorchSharp.torch;
 
 namespace SharpLens.Training;
 
 /// <summary>Writes the output folder of a training run.</summary>
-public static class HfExport
+internal static class HfExport
 {
     /// <summary>
     /// Writes config.json, model.safetensors (parameter names are the HF checkpoint keys; a tied unembedding is not a
@@ -33,7 +35,7 @@ public static class HfExport
             SafeTensorsWriter.Write(Path.Combine(outDir, "model.safetensors"),
                 model.named_parameters().Select(p => (p.name, storage is ScalarType d ? p.parameter.detach().to(d) : (Tensor)p.parameter)));
         if (tokenizer.Directory is string dir)
-            foreach (var name in TrainTokenizer.FileNames)
+            foreach (var name in TokenizerFiles.Names)
             {
                 var src = Path.Combine(dir, name);
                 if (File.Exists(src) && Path.GetFullPath(src) != Path.GetFullPath(Path.Combine(outDir, name)))
@@ -68,9 +70,10 @@ public static class HfExport
         var hooks = ReferenceHooks(model);
         bool training = model.training;
         model.eval();
-        using var cache = model.RunWithCache(input, HookFilter.Names(hooks), dtype: ScalarType.Float32);
+        using var cache = model.RunWithCache(input, HookFilter.Names(hooks), dtype: ScalarType.Float32, stopAt: ModelOutputs.BodyEnd(model));
+        var logits = cache.Logits ?? ModelOutputs.Logits(model, input).to(ScalarType.Float32);   // a checkpoint without an LM head: its own output
         if (training) model.train();
-        var tensors = new List<(string, Tensor)> { ("input_ids", input), ("logits", cache.Logits!) };
+        var tensors = new List<(string, Tensor)> { ("input_ids", input), ("logits", logits) };
         tensors.AddRange(hooks.Where(cache.Contains).Select(h => (h, cache[h])));
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt", ["source"] = "sharplens train" });
     }

@@ -1,4 +1,4 @@
-// Size options → an HF config.json (HF keys only) → a freshly initialised model built by ModelLoader.Create.
+// Size options → an HF config.json (HF keys only) → a freshly initialised model built by its family (Loading/ModelFamily.cs).
 using System.Text.Json.Nodes;
 using SharpLens.Architectures.Bigs;
 using SharpLens.Architectures.Gpt2;
@@ -127,21 +127,14 @@ public static class ModelFactory
         };
     }
 
-    /// <summary>Builds the architecture from a config and initialises it from the global torch generator.</summary>
+    /// <summary>Builds the architecture from a config and initialises it (its family's init) from the global torch generator.</summary>
     public static Architecture Create(JsonObject config, double initStd)
     {
-        var arch = ModelLoader.Create(HfConfig.FromJson(config.ToJsonString(), "config.json"));
-        switch (arch.Model)
-        {
-            case LlamaForCausalLM llama: llama.InitWeights(initStd); break;
-            case Gpt2LMHeadModel gpt2: gpt2.InitWeights(initStd); break;
-            case RoFormerForMaskedLM roformer: roformer.InitWeights(initStd); break;
-            case BigsForMaskedLM bigs: bigs.InitWeights(); break;                 // initializer_range from the config + S4D init
-            case MambaForCausalLM mamba: mamba.InitWeights(); break;              // HF Mamba init (dt, A_log, D)
-            default:
-                arch.Model.Dispose();
-                throw new NotSupportedException($"{arch.Model.Info.Architecture}: no initialisation for training from scratch yet");
-        }
+        var hf = HfConfig.FromJson(config.ToJsonString(), "config.json");
+        var family = ModelFamilies.Of(ref hf);
+        var arch = family.Create(hf);
+        try { family.InitWeights(arch.Model, initStd); }
+        catch { arch.Model.Dispose(); throw; }
         return arch;
     }
 

@@ -1,10 +1,11 @@
 // run.json: how a training run was set up (options, resolved precision and threads, warm-up, corpus), for model cards.
 using System.Text.Json;
+using SharpLens.Reports;
 
 namespace SharpLens.Training;
 
 /// <summary>Writes <c>run.json</c> into a run's output folder at the start of every session of the run.</summary>
-public static class RunMetadata
+internal static class RunMetadata
 {
     public const string FileName = "run.json";
 

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace SharpLens.Training;
 
 /// <summary>What, besides tensors, a checkpoint records. Every field but Step/TokensSeen must match the resuming run.</summary>
-public sealed record CheckpointState
+internal sealed record CheckpointState
 {
     public int Format { get; init; } = 1;
     public required long Step { get; init; }
@@ -27,7 +27,7 @@ public sealed record CheckpointState
 public sealed class CheckpointMismatchException(string message) : Exception(message);
 
 /// <summary>Reads and writes <c>checkpoint.safetensors</c>.</summary>
-public static class TrainCheckpoint
+internal static class TrainCheckpoint
 {
     public const string FileName = "checkpoint.safetensors";
     const string StateKey = "sharplens.training_state", HashKey = "sharplens.data_sha256", TorchRngKey = "rng.torch";

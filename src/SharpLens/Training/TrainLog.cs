@@ -1,10 +1,11 @@
 // train_log.csv (step, tokens, loss, lr, tokens_per_s) and its loss-curve PNG.
 using System.Globalization;
+using SharpLens.Reports;
 
 namespace SharpLens.Training;
 
 /// <summary>One row of the training log.</summary>
-public sealed record TrainLogRow(long Step, long Tokens, double Loss, double Lr, double TokensPerSecond)
+internal sealed record TrainLogRow(long Step, long Tokens, double Loss, double Lr, double TokensPerSecond)
 {
     /// <summary>The row as one CSV line without its newline (<see cref="Reports.Csv"/> conventions; tokens/s to 0.1).</summary>
     public string ToCsv() => Reports.Csv.Line([Step, Tokens, Loss, Lr, Math.Round(TokensPerSecond, 1)]).TrimEnd('\n');
@@ -18,7 +19,7 @@ public sealed record TrainLogRow(long Step, long Tokens, double Loss, double Lr,
 }
 
 /// <summary>The CSV log of a run. On resume, rows after the checkpoint's step are dropped (they will be trained again).</summary>
-public sealed class TrainLog
+internal sealed class TrainLog
 {
     public const string Header = "step,tokens,loss,lr,tokens_per_s";
     readonly string path;

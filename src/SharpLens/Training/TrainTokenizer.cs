@@ -1,6 +1,4 @@
 // What training needs from a tokenizer: an encoder, the special ids, a content hash and the files to ship with the model.
-using System.Security.Cryptography;
-
 namespace SharpLens.Training;
 
 /// <summary>
@@ -34,25 +32,4 @@ public sealed record TrainTokenizer
     /// <summary>The token placed between documents: eos, else bos.</summary>
     public int Separator => EosId ?? BosId ?? throw new InvalidOperationException(
         "the tokenizer has neither an eos nor a bos token; one is needed to separate documents in the training stream");
-
-    /// <summary>Tokenizer files that belong next to a model (whatever of these exists in the folder).</summary>
-    public static readonly string[] FileNames =
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json"];
-
-    /// <summary>SHA-256 over the tokenizer files of a folder (names and bytes, in a fixed order).</summary>
-    public static string HashDirectory(string dir)
-    {
-        using var sha = SHA256.Create();
-        foreach (var name in FileNames)
-        {
-            var path = Path.Combine(dir, name);
-            if (!File.Exists(path)) continue;
-            var nameBytes = System.Text.Encoding.UTF8.GetBytes(name + "\n");
-            sha.TransformBlock(nameBytes, 0, nameBytes.Length, null, 0);
-            var bytes = File.ReadAllBytes(path);
-            sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
-        }
-        sha.TransformFinalBlock([], 0, 0);
-        return Convert.ToHexString(sha.Hash!).ToLowerInvariant();
-    }
 }

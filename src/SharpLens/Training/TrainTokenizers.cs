@@ -20,7 +20,7 @@ public static class TrainTokenizers
             EncodeForInference = s => tok.Encode(s, addSpecialTokens: true).Ids.ToArray(),
             EncodeWithOffsets = s => { var e = tok.Encode(s, addSpecialTokens: false); return (e.Ids.ToArray(), e.Offsets.ToArray()); },
             VocabSize = tok.VocabSize, BosId = tok.BosId, EosId = tok.EosId, PadId = tok.PadId, MaskId = mask, SpecialIds = specials,
-            TokenToId = tok.TokenToId, Decode = ids => tok.Decode(ids), Directory = dir, Hash = TrainTokenizer.HashDirectory(dir),
+            TokenToId = tok.TokenToId, Decode = ids => tok.Decode(ids), Directory = dir, Hash = TokenizerFiles.Hash(dir),
         };
     }
 }

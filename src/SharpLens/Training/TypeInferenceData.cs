@@ -5,13 +5,13 @@ using SharpLens.Code.Datasets;
 namespace SharpLens.Training;
 
 /// <summary>An identifier to label: its [Start, End) in the stripped text, the normalised type, and where the label came from.</summary>
-public sealed record TypedName(int Start, int End, string Name, string Type, string Origin);
+internal sealed record TypedName(int Start, int End, string Name, string Type, string Origin);
 
 /// <summary>A function with its annotations removed and the identifiers whose types are known.</summary>
-public sealed record StrippedFunction(string Text, IReadOnlyList<TypedName> Names);
+internal sealed record StrippedFunction(string Text, IReadOnlyList<TypedName> Names);
 
 /// <summary>Token ids with one label per token (<see cref="DataStream.IgnoreIndex"/> = none).</summary>
-public sealed record TokenLabelExample(int[] Ids, int[] Labels, string File);
+internal sealed record TokenLabelExample(int[] Ids, int[] Labels, string File);
 
 /// <summary>
 /// Labels (origin in brackets): parameters <c>x: T</c> and <c>x: T = v</c> [param], annotated assignments
@@ -22,7 +22,7 @@ public sealed record TokenLabelExample(int[] Ids, int[] Labels, string File);
 /// parameter list) to the end of the type, so <c>x: int = 3</c> becomes <c>x = 3</c> and <c>-&gt; None:</c> becomes
 /// <c>:</c>. Types are normalised by <see cref="Normalize"/>.
 /// </summary>
-public static class TypeInferenceData
+internal static class TypeInferenceData
 {
     /// <summary>
     /// The normalisation rule: quotes of forward references dropped; <c>Optional[X]</c>, <c>X | None</c> and

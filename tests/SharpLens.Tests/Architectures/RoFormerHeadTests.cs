@@ -44,15 +44,23 @@ public class RoFormerHeadTests
             using var tc = ModelLoader.Load(dir.Path);
             Assert.True(tc.LoadReport!.IsComplete);
             Assert.Equal("token classification (3 labels)", tc.Info.Extra["head"]);
-            Assert.DoesNotContain(tc.HookCatalog, h => h.Name.ToString() == "lm_head.hook_normalized");
-            TensorAssert.Close(nn.functional.linear(hidden, w, b), tc.Run(ids), 1e-5, "token logits");
+            Assert.Equal(ModelHead.TokenClassification, tc.Head);
+            Assert.Equal(mlm.HookCatalog.Select(h => h.ToString()), tc.HookCatalog.Select(h => h.ToString()));    // hooks never depend on the head
+            TensorAssert.Close(nn.functional.linear(hidden, w, b), ((IEncoderHeads)tc).ClassifyTokens(ids), 1e-5, "token logits");
+            var refused = Assert.Throws<NotSupportedException>(() => tc.Run(ids));                   // Forward is the MLM head only
+            Assert.Contains("ClassifyTokens", refused.Message);
+            using var stopped = tc.RunWithCache(ids, HookFilter.Names(HookName.ResidPost(1)), stopAt: HookName.ResidPost(1));
+            TensorAssert.Close(hidden, stopped[HookName.ResidPost(1)], 1e-6, "cached hidden state of a checkpoint without an LM head");
+            Assert.Null(stopped.Logits);
         }
         using (var dir = new TempDir())
         {
             Save(dir.Path, mlm, "RoFormerModel", n => n.StartsWith("cls.") ? null : n["roformer.".Length..], []);
             using var enc = ModelLoader.Load(dir.Path);
             Assert.Equal("none (hidden states)", enc.Info.Extra["head"]);
-            TensorAssert.Close(hidden, enc.Run(ids), 1e-6, "hidden states");
+            Assert.Equal(ModelHead.None, enc.Head);
+            TensorAssert.Close(hidden, ((IEncoderHeads)enc).Hidden(ids), 1e-6, "hidden states");
+            Assert.Throws<NotSupportedException>(() => ((IEncoderHeads)enc).ClassifyTokens(ids));
         }
     }
 

@@ -98,7 +98,7 @@ public class RobertaTests
         var c = RobertaConfig.From(HfConfig.FromJson("""{"model_type": "roberta", "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 32, "vocab_size": 20, "max_position_embeddings": 8}"""));
         var arch = RobertaForMaskedLM.Create(c);
         using var model = (RobertaForMaskedLM)arch.Model;
-        model.InitWeights(0.02);
+        model.InitWeights(0.02, new Generator(1));
         using var ids = full(1, 7, 5L, ScalarType.Int64);                                  // needs positions 2..8
         Assert.Contains("max_position_embeddings", Assert.Throws<ArgumentException>(() => model.Run(ids)).Message);
     }

@@ -24,6 +24,7 @@ public sealed class BadInputCliTests(BadInputFiles files) : IClassFixture<BadInp
         ["tokenizer-no-subcommand"] = (["tokenizer"], "Required command"),
         ["tokenizer-vocab-not-int"] = (["tokenizer", "train", "--corpus", "{D}", "--vocab", "12x", "--out", "{O}"], "12x"),
         ["ssm-kernels-no-model"] = (["ssm-kernels", "--out", "{O}"], "model-dir"),
+        ["run-no-lm-head"] = (["run", "{D}/no-lm-head", "--ids", "1,2"], "has no LM head"),
         ["verify-one-argument"] = (["verify", "{D}/x"], "missing argument <reference> for 'verify'"),
         ["tokenize-unknown-option"] = (["tokenize", "{D}/tok-ok", "--texts", "a"], "--texts"),
         ["inspect-dtype"] = (["inspect", "{D}/cfg-type", "--dtype", "float16"], "--dtype must be float32 or bfloat16, found 'float16'"),

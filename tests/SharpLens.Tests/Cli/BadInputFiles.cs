@@ -29,6 +29,12 @@ public sealed class BadInputFiles : IDisposable
         Model("cfg-positions", """{"model_type": "roberta", "hidden_size": 8, "num_attention_heads": 2, "max_position_embeddings": 2147483647}""");
         Model("cfg-vocab", """{"model_type": "gpt2", "n_embd": 8, "n_head": 2, "vocab_size": -5}""");
         Model("cfg-utf8", null, Encoding.UTF8.GetBytes("{\"model_type\": \"gpt2\", \"x\": \"").Concat(new byte[] { 0xC3, 0x28 }).Concat("\"}"u8.ToArray()).ToArray());
+        // a checkpoint without an LM head (a bare RoFormer encoder, zero weights): run reads next-token logits
+        const string bare = """{"model_type": "roformer", "architectures": ["RoFormerModel"], "vocab_size": 10, "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 8, "max_position_embeddings": 8}""";
+        Directory.CreateDirectory(P("no-lm-head"));
+        File.WriteAllText(P("no-lm-head/config.json"), bare);
+        using (var m = ModelLoader.Create(HfConfig.FromJson(bare)).Model)
+            SafeTensorsWriter.Write(P("no-lm-head/model.safetensors"), m.named_parameters().Select(p => (p.name, zeros_like(p.parameter))).ToList());
         Directory.CreateDirectory(P("no-config"));
         Directory.CreateDirectory(P("no-weights"));
         File.WriteAllText(P("no-weights/config.json"), Gpt2);

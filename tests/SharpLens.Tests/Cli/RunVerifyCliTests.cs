@@ -47,12 +47,11 @@ public class RunVerifyCliTests
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
 
-    [Theory]
+    [FixtureTheory]
     [InlineData("1,x")]
     [InlineData("1,2;")]
     public void Malformed_ids_are_usage_errors(string ids)
     {
-        if (Fixtures.Root is null) return;
         var (code, err) = Support.Cli.Run("run", Fixtures.Model("stories260K"), "--ids", ids);
         Assert.Equal(2, code);
         Assert.StartsWith("error:", err);

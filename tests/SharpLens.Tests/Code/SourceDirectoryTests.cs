@@ -1,6 +1,7 @@
 // Directory-level tests: non-UTF-8 files skipped and counted, mining and probe pairs on a temp dir, the real stdlib.
 using SharpLens.Code;
 using SharpLens.Code.Datasets;
+using SharpLens.Tests.Support;
 using Xunit.Abstractions;
 
 namespace SharpLens.Tests.Code;
@@ -74,11 +75,11 @@ public sealed class SourceDirectoryTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(same.Select(p => (p.A.Index, p.B.Index, p.Label, p.Split)), again.Select(p => (p.A.Index, p.B.Index, p.Label, p.Split)));
     }
 
-    [Fact]
+    const string stdlib = "/usr/lib/python3.11";
+
+    [DirectoryFact(stdlib)]
     public void Python_standard_library_parses_with_a_reported_error_rate()
     {
-        const string stdlib = "/usr/lib/python3.11";
-        if (!Directory.Exists(stdlib)) { output.WriteLine($"skipped: {stdlib} not present on this machine"); return; }
         var scan = new SourceScan();
         int files = 0, withErrors = 0; long nodes = 0;
         var watch = System.Diagnostics.Stopwatch.StartNew();

@@ -21,7 +21,7 @@ public class ApiExamplesTests
     {
         var source = Squash(File.ReadAllText(Path.Combine(Fixtures.RepoRoot, "tests", "SharpLens.Tests", "Docs", "ApiExamplesTests.cs")));
         var blocks = Blocks("csharp").ToList();
-        Assert.True(blocks.Count >= 7, $"expected ≥ 7 C# examples in docs/api.md, found {blocks.Count}");
+        Assert.True(blocks.Count >= 9, $"expected ≥ 9 C# examples in docs/api.md, found {blocks.Count}");
         foreach (var b in blocks) Assert.True(source.Contains(Squash(b)), "docs/api.md block not compiled by this test:\n" + b);
     }
 
@@ -90,5 +90,17 @@ public class ApiExamplesTests
         float toOpenParens = AttentionSummary.ByClass(rows[0][0], classes, 2)[1];
         Assert.InRange(toOpenParens, 0f, 1.0001f);
         Assert.Equal(3, classes.Sum());
+
+        using var upTo2 = model.RunWithCache(ids, HookFilter.Site(Site.ResidPost), stopAt: HookName.ResidPost(2));   // blocks 3.. never run
+        var resid2 = model.RunTo(HookName.ResidPost(2), ids);                                  // the activation alone: [batch, pos, d_model]
+        TensorAssert.Close(lensCache[HookName.ResidPost(2)], resid2, 0, "stopped at resid_post 2");
+        Assert.Null(upTo2.Logits);
+        Assert.Equal(3, upTo2.Count);                                                          // resid_post 0, 1, 2 only
+
+        using var kept = new ActivationCache();
+        using (model.Hooks.Add(HookName.Pattern(0), (act, name) => { kept.Add(name, act); return null; }))   // act lives only during the call
+            model.Run(ids).Dispose();
+        var pattern0 = kept[HookName.Pattern(0)];                                              // still readable: the cache holds its own handle
+        TensorAssert.Close(patterns[HookName.Pattern(0)], pattern0, 0, "pattern kept by a hook");
     }
 }

@@ -1,7 +1,6 @@
-// Fuzzing the loaders (CsCheck): mutated safetensors files, torch zip pickles and config.json documents raise only the
+// Fuzzing the loaders (seeded mutations): mutated safetensors files, torch zip pickles and config.json documents raise only the
 // documented exception types, within a bound on managed allocation (iteration counts kept small for a 2-core machine).
 using System.Text;
-using CsCheck;
 using SharpLens.Loading;
 using SharpLens.Nn;
 using SharpLens.Tests.Support;
@@ -43,9 +42,9 @@ public sealed class LoaderFuzzTests : IDisposable
     public void Mutated_safetensors_bytes_raise_only_CheckpointFormatException()
     {
         var valid = ValidSafetensors();
-        Mutations.ByteEdits.Sample(edits =>
+        Mutations.Sample(Mutations.ByteEdits, edits =>
             Mutations.OnlyDocumented(() => OpenAndLoadSafetensors(Mutations.Apply(valid, edits)), CheckpointErrors, string.Join(", ", edits)),
-            iter: 400, threads: 1);
+            iter: 400, seed: 16);
     }
 
     [Fact]
@@ -55,12 +54,12 @@ public sealed class LoaderFuzzTests : IDisposable
         int headerLength = (int)BitConverter.ToUInt64(valid, 0);
         var header = Encoding.UTF8.GetString(valid, 8, headerLength);
         var data = valid[(8 + headerLength)..];
-        Mutations.JsonEdits.Sample(edits =>
+        Mutations.Sample(Mutations.JsonEdits, edits =>
         {
             var h = Encoding.UTF8.GetBytes(Mutations.Apply(header, edits));
             byte[] file = [.. BitConverter.GetBytes((ulong)h.Length), .. h, .. data];
             Mutations.OnlyDocumented(() => OpenAndLoadSafetensors(file), CheckpointErrors, Encoding.UTF8.GetString(h));
-        }, iter: 400, threads: 1);
+        }, iter: 400, seed: 17);
     }
 
     (byte[] Pickle, List<(string, byte[])> Storages) ValidPickle()
@@ -89,11 +88,11 @@ public sealed class LoaderFuzzTests : IDisposable
     {
         var (pickle, storages) = ValidPickle();
         var path = Path.Combine(dir, "pytorch_model.bin");
-        Mutations.ByteEdits.Sample(edits =>
+        Mutations.Sample(Mutations.ByteEdits, edits =>
         {
             TorchZipWriter.Write(path, Mutations.Apply(pickle, edits), storages);
             Mutations.OnlyDocumented(() => OpenAndLoadTorchZip(path), CheckpointErrors, string.Join(", ", edits));
-        }, iter: 400, threads: 1);
+        }, iter: 400, seed: 18);
     }
 
     [Fact]
@@ -104,11 +103,11 @@ public sealed class LoaderFuzzTests : IDisposable
         TorchZipWriter.Write(valid, pickle, storages);
         var bytes = File.ReadAllBytes(valid);
         var path = Path.Combine(dir, "mutated.bin");
-        Mutations.ByteEdits.Sample(edits =>
+        Mutations.Sample(Mutations.ByteEdits, edits =>
         {
             File.WriteAllBytes(path, Mutations.Apply(bytes, edits));
             Mutations.OnlyDocumented(() => OpenAndLoadTorchZip(path), CheckpointErrors, string.Join(", ", edits));
-        }, iter: 300, threads: 1);
+        }, iter: 300, seed: 19);
     }
 
     static readonly string[] Configs =
@@ -126,14 +125,15 @@ public sealed class LoaderFuzzTests : IDisposable
     public void Mutated_configs_raise_only_the_documented_exceptions_before_allocating_much()
     {
         foreach (var c in Configs) ModelLoader.Create(HfConfig.FromJson(c)).Model.Dispose();   // every seed is valid
-        Gen.Select(Gen.Int[0, Configs.Length - 1], Mutations.JsonEdits).Sample((which, edits) =>
+        Mutations.Sample(r => (Which: r.Next(Configs.Length), Edits: Mutations.JsonEdits(r)), input =>
         {
+            var (which, edits) = input;
             var json = Mutations.Apply(Configs[which], edits);
             Mutations.OnlyDocumented(() =>
             {
                 // what the loader does with a checkpoint of 2^20 elements: parameters beyond the budget are refused
                 using (Params.Limit(InputLimits.ParameterBudget(1 << 20), "fuzz")) ModelLoader.Create(HfConfig.FromJson(json)).Model.Dispose();
             }, ConfigErrors, json);
-        }, iter: 500, threads: 1);
+        }, iter: 500, seed: 20);
     }
 }

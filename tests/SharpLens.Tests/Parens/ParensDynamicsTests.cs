@@ -38,7 +38,7 @@ public sealed class ParensDynamicsTests(TrainedSeries series) : IClassFixture<Tr
         var checkpoints = CheckpointSeries.Discover([series.Snapshots]);
         Assert.Equal([1L, 2L, 3L], checkpoints.Select(c => c.Step));
         var tok = Tokenizer.Load(checkpoints[0].Directory);
-        var result = ParensDynamics.Run(checkpoints, tok, Options);
+        var result = ParensDynamics.Run(checkpoints, tok, Options, ModelFolders.Default);
 
         foreach (var c in checkpoints)
         {

@@ -65,7 +65,7 @@ public sealed class SsmCheckpointTests : IDisposable
         using (var st = SafeTensorsFile.Open(Path.Combine(dir, "model.safetensors")))
         {
             var all = st.Keys.Select(k => (k, st.Load(k).clone())).ToList();
-            all.Add(("classifier.weight", randn(2, 32))); all.Add(("classifier.bias", zeros(2)));
+            all.Add(("classifier.weight", randn(2, 32, generator: new Generator(5)))); all.Add(("classifier.bias", zeros(2)));
             st.Dispose();
             SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"), all);
         }
@@ -74,7 +74,8 @@ public sealed class SsmCheckpointTests : IDisposable
         Assert.Equal("sequence classification", model.Info.Extra["head"]);
         var ids = tensor(new long[] { 5, 17, 42, 9, 100, 63 }).view(1, 6);
         Assert.Equal([1L, 2L], model.Classify(ids).shape);
-        Assert.Equal([1L, 6L, 32L], model.Run(ids).shape);                               // encoder output
+        Assert.Equal([1L, 6L, 32L], model.Hidden(ids).shape);                            // encoder output
+        Assert.Throws<NotSupportedException>(() => model.Run(ids));                      // Forward is the MLM head only
     }
 
     [FixtureFact]

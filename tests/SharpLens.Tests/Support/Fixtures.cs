@@ -27,6 +27,11 @@ public static class Fixtures
     public static string Tokenizer(string name) => Path.Combine(Root ?? throw new InvalidOperationException(MissingMessage), "tokenizers", name);
 
     public const string MissingMessage = "reference fixtures not found: set SHARPLENS_FIXTURES or place them at ../shared/fixtures";
+
+    /// <summary>Why a test that needs <paramref name="directory"/> (and the fixtures) cannot run here, or null when it can.</summary>
+    public static string? MissingResource(string directory, bool fixtures) =>
+        fixtures && Root is null ? MissingMessage
+        : !Directory.Exists(directory) ? $"{directory} is not present on this machine" : null;
 }
 
 /// <summary>A fact that is skipped, with a clear message, when the reference fixtures are absent.</summary>
@@ -39,4 +44,16 @@ public sealed class FixtureFactAttribute : FactAttribute
 public sealed class FixtureTheoryAttribute : TheoryAttribute
 {
     public FixtureTheoryAttribute() { if (Fixtures.Root == null) Skip = Fixtures.MissingMessage; }
+}
+
+/// <summary>A fact that needs a folder of this machine (and the fixtures, when <c>fixtures</c>): skipped, saying which, when absent.</summary>
+public sealed class DirectoryFactAttribute : FactAttribute
+{
+    public DirectoryFactAttribute(string directory, bool fixtures = false) { Skip = Fixtures.MissingResource(directory, fixtures); }
+}
+
+/// <summary>A theory that needs a folder of this machine (and the fixtures, when <c>fixtures</c>): skipped, saying which, when absent.</summary>
+public sealed class DirectoryTheoryAttribute : TheoryAttribute
+{
+    public DirectoryTheoryAttribute(string directory, bool fixtures = false) { Skip = Fixtures.MissingResource(directory, fixtures); }
 }

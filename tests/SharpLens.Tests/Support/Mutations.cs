@@ -1,6 +1,5 @@
-// Mutations for the fuzz tests: byte-level edits of a valid file and value-level edits of a valid JSON document (CsCheck gens).
+// Mutations for the fuzz tests: byte-level edits of a valid file and value-level edits of a valid JSON document (drawn with a fixed seed).
 using System.Text.Json.Nodes;
-using CsCheck;
 
 namespace SharpLens.Tests.Support;
 
@@ -12,11 +11,23 @@ public readonly record struct JsonEdit(uint Where, int Value);
 
 public static class Mutations
 {
-    public static readonly Gen<ByteEdit[]> ByteEdits =
-        Gen.Select(Gen.Int[0, 4], Gen.UInt, Gen.Byte, Gen.Int[1, 64], (k, w, v, l) => new ByteEdit(k, w, v, l)).Array[1, 4];
+    /// <summary>1–4 byte edits drawn with <paramref name="rng"/>.</summary>
+    public static ByteEdit[] ByteEdits(Random rng) => [.. Enumerable.Range(0, rng.Next(1, 5))
+        .Select(_ => new ByteEdit(rng.Next(0, 5), (uint)rng.NextInt64(0, 1L << 32), (byte)rng.Next(256), rng.Next(1, 65)))];
 
-    public static readonly Gen<JsonEdit[]> JsonEdits =
-        Gen.Select(Gen.UInt, Gen.Int[0, HostileCount], (w, v) => new JsonEdit(w, v)).Array[1, 3];
+    /// <summary>1–3 JSON edits drawn with <paramref name="rng"/>.</summary>
+    public static JsonEdit[] JsonEdits(Random rng) => [.. Enumerable.Range(0, rng.Next(1, 4))
+        .Select(_ => new JsonEdit((uint)rng.NextInt64(0, 1L << 32), rng.Next(0, HostileCount + 1)))];
+
+    /// <summary>
+    /// Runs <paramref name="check"/> on <paramref name="iter"/> inputs drawn from <paramref name="gen"/> with a fixed
+    /// <paramref name="seed"/>: every run sees the same inputs, and a failure names its input (via the check's message).
+    /// </summary>
+    public static void Sample<T>(Func<Random, T> gen, Action<T> check, int iter, int seed)
+    {
+        var rng = new Random(seed);
+        for (int i = 0; i < iter; i++) check(gen(rng));
+    }
 
     /// <summary>Applies the edits to a copy, each at a position taken modulo the current length.</summary>
     public static byte[] Apply(byte[] data, ByteEdit[] edits)

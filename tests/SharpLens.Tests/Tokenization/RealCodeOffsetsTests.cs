@@ -7,7 +7,7 @@ public sealed class RealCodeOffsetsTests
 {
     const string CorpusDir = "/usr/lib/python3.11";
 
-    [FixtureTheory]
+    [DirectoryTheory(CorpusDir, fixtures: true)]
     [InlineData("codellama")]
     [InlineData("llama-spm")]
     [InlineData("gpt2")]
@@ -15,7 +15,6 @@ public sealed class RealCodeOffsetsTests
     [InlineData("gpt-neox")]
     public void Offsets_tile_300_random_code_files(string folder)
     {
-        if (!Directory.Exists(CorpusDir)) return;   // no corpus on this machine: nothing to check
         var files = Directory.EnumerateFiles(CorpusDir, "*.py", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
         var rng = new Random(2024);
         var picked = files.OrderBy(_ => rng.Next()).Take(300).ToList();
@@ -33,10 +32,9 @@ public sealed class RealCodeOffsetsTests
 
     // CodeLlama's tokenizer.json (HF BPE, merges by rank) and Llama 2's tokenizer.model (sentencepiece, merges by
     // score) share one vocabulary and must give the same ids wherever no special-token text occurs (fixtures README).
-    [FixtureFact]
+    [DirectoryFact(CorpusDir, fixtures: true)]
     public void Hf_json_and_sentencepiece_model_agree_on_real_code()
     {
-        if (!Directory.Exists(CorpusDir)) return;
         var files = Directory.EnumerateFiles(CorpusDir, "*.py", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
         var rng = new Random(99);
         var hf = FixtureCases.Tokenizer("codellama");

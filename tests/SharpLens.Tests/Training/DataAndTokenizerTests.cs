@@ -81,16 +81,16 @@ public class DataAndTokenizerTests
     [Fact]
     public void AdamW_matches_torch_AdamW_with_decay_only_on_matrices()
     {
-        torch.random.manual_seed(3);
-        var w = new TorchSharp.Modules.Parameter(randn(4, 3));
-        var bias = new TorchSharp.Modules.Parameter(randn(3));
+        var gen = new torch.Generator(3);                                                  // own generator: the global one is shared by parallel tests
+        var w = new TorchSharp.Modules.Parameter(randn(4, 3, generator: gen));
+        var bias = new TorchSharp.Modules.Parameter(randn(3, generator: gen));
         var w2 = new TorchSharp.Modules.Parameter(w.detach().clone());
         var bias2 = new TorchSharp.Modules.Parameter(bias.detach().clone());
         using var ours = new AdamW([("w", w), ("b", bias)], weightDecay: 0.1, 0.9, 0.95, 1e-8);
         Assert.Equal(["w"], ours.DecayedNames);
         var theirsW = torch.optim.AdamW([w2], lr: 0.01, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1);
         var theirsB = torch.optim.AdamW([bias2], lr: 0.01, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.0);
-        var x = randn(5, 4);
+        var x = randn(5, 4, generator: gen);
         for (int step = 0; step < 5; step++)
         {
             ours.ZeroGrad(); theirsW.zero_grad(); theirsB.zero_grad();

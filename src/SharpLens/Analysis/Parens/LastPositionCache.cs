@@ -10,7 +10,7 @@ namespace SharpLens.Analysis.Parens;
 /// [batch, head, d_model], hook_pattern [batch, head, key_pos] (the final query's row), ln_final.hook_scale [batch, 1];
 /// plus the final logits [batch, d_vocab]. Full activations are never kept, so a 7B model caches a few MB per prompt.
 /// </summary>
-public sealed class LastPositionCache : IDisposable
+internal sealed class LastPositionCache : IDisposable
 {
     readonly ActivationCache inner = new();
 
@@ -44,8 +44,8 @@ public sealed class LastPositionCache : IDisposable
 
     /// <summary>
     /// Logits at the last position only [batch, d_vocab] (float32). The pass stops at <c>ln_final.hook_normalized</c>
-    /// (a private exception unwinds the forward; hooks are scoped, so nothing outlives it) and the last position alone is
-    /// unembedded in the model's dtype, as the model itself does: small models spend most of a pass unembedding every position.
+    /// (<see cref="HookedModel.RunTo"/>) and the last position alone is unembedded in the model's dtype, as the model
+    /// itself does: small models spend most of a pass unembedding every position.
     /// </summary>
     public static Tensor FinalLogits(HookedModel model, Tensor ids, Tensor? mask)
     {
@@ -55,20 +55,12 @@ public sealed class LastPositionCache : IDisposable
             using var s = NewDisposeScope();
             return model.Run(ids, mask).select(1, -1).to(ScalarType.Float32).clone().MoveToOuterDisposeScope();
         }
-        Tensor? normed = null;
-        HookFn grab = (act, _) => { normed = act.select(1, -1).detach().clone().DetachFromDisposeScope(); throw new StopForward(); };
-        try { using var run = NewDisposeScope(); model.RunWithHooks(ids, [(HookName.LnFinalNormalized, grab)], mask); }
-        catch (StopForward) { }
         using var scope = NewDisposeScope();
-        using (normed)
-        {
-            var logits = nn.functional.linear(normed!, readout.WU);                            // [batch, d_vocab], model dtype
-            if (readout.BU is not null) logits = logits + readout.BU;
-            return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
-        }
+        var normed = model.RunTo(HookName.LnFinalNormalized, ids, mask).select(1, -1);         // [batch, d_model], model dtype
+        var logits = nn.functional.linear(normed, readout.WU);                                 // [batch, d_vocab], model dtype
+        if (readout.BU is not null) logits = logits + readout.BU;
+        return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
-
-    sealed class StopForward : Exception;
 
     public void Dispose()
     {

@@ -2,7 +2,7 @@
 namespace SharpLens.Analysis.Parens;
 
 /// <summary>Compares a study result with Miller, Rai, Yao (2025) on CodeLlama-7b. Each verdict's rule is in its text.</summary>
-public static class ParensClaims
+internal static class ParensClaims
 {
     static readonly Dictionary<int, double> PaperAccuracy = new() { [1] = 0.99, [2] = 1.00, [3] = 0.98, [4] = 0.87 };
 

@@ -12,34 +12,35 @@ namespace SharpLens.Analysis.Parens;
 /// </summary>
 public static class ParensDynamics
 {
-    /// <summary>Generates the study's prompts (template or mined, same seed for every step) with <paramref name="tokenizer"/> and runs <see cref="Run(IReadOnlyList{SeriesCheckpoint}, IReadOnlyList{PreparedPrompt}, IReadOnlyList{PreparedPrompt}, ParensDynamicsOptions, LoadOptions?, IProgress{StudyProgress}?)"/>.</summary>
+    /// <summary>Generates the study's prompts (template or mined, same seed for every step) with <paramref name="tokenizer"/> and runs <see cref="Run(IReadOnlyList{SeriesCheckpoint}, IReadOnlyList{PreparedPrompt}, IReadOnlyList{PreparedPrompt}, ParensDynamicsOptions, IModelSource, IProgress{StudyProgress}?)"/>.</summary>
     public static ParensDynamicsResult Run(IReadOnlyList<SeriesCheckpoint> series, Tokenizer tokenizer, ParensDynamicsOptions options,
-        LoadOptions? load = null, IProgress<StudyProgress>? progress = null)
+        IModelSource models, IProgress<StudyProgress>? progress = null)
     {
         var o = options.Study;
         var prompts = ParensPrompts.Prepare(tokenizer, ParensData.Load(o.Dataset, o.Depths, o.N, o.Seed, o.Source));
         var closed = ParensPrompts.Prepare(tokenizer, ParensData.Closed(o.Depths, o.N, o.Seed, o.MaxClosed));
-        return Run(series, prompts, closed, options, load, progress);
+        return Run(series, prompts, closed, options, models, progress);
     }
 
     /// <summary>Measures every checkpoint of <paramref name="series"/> (ordered by step) on the same prepared prompts: <see cref="MeasureStep"/> each, then <see cref="Assemble"/>.</summary>
     public static ParensDynamicsResult Run(IReadOnlyList<SeriesCheckpoint> series, IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<PreparedPrompt> closedPrompts,
-        ParensDynamicsOptions options, LoadOptions? load = null, IProgress<StudyProgress>? progress = null)
+        ParensDynamicsOptions options, IModelSource models, IProgress<StudyProgress>? progress = null)
     {
         Check(series.Count, options);
         var steps = new List<DynamicsStepResult>();
         for (int i = 0; i < series.Count; i++)
-            steps.Add(MeasureStep(series[i], i, series.Count, prompts, closedPrompts, options, load, progress, steps.Count == 0 ? null : steps[0]));
+            steps.Add(MeasureStep(series[i], i, series.Count, prompts, closedPrompts, options, models, progress, steps.Count == 0 ? null : steps[0]));
         return Assemble(steps, prompts, closedPrompts, options);
     }
 
     /// <summary>
-    /// One checkpoint (<paramref name="index"/> of <paramref name="count"/> in its series): loads it, runs the study's
+    /// One checkpoint (<paramref name="index"/> of <paramref name="count"/> in its series): opens it through
+    /// <paramref name="models"/> (one model in memory at a time), runs the study's
     /// measurement passes and reduces them with the study's summaries. <paramref name="first"/>, when given, is the
     /// series' first step, whose architecture this one must share.
     /// </summary>
     public static DynamicsStepResult MeasureStep(SeriesCheckpoint checkpoint, int index, int count, IReadOnlyList<PreparedPrompt> prompts,
-        IReadOnlyList<PreparedPrompt> closedPrompts, ParensDynamicsOptions options, LoadOptions? load = null, IProgress<StudyProgress>? progress = null,
+        IReadOnlyList<PreparedPrompt> closedPrompts, ParensDynamicsOptions options, IModelSource models, IProgress<StudyProgress>? progress = null,
         DynamicsStepResult? first = null)
     {
         var o = options.Study;
@@ -47,7 +48,7 @@ public static class ParensDynamics
         var clock = Stopwatch.StartNew();
         var stepProgress = progress is null ? null : new Prefixed(progress, $"step {step} ({index + 1}/{count})");
         stepProgress?.Report(new StudyProgress("loading", 0, 1));
-        using var model = ModelLoader.Load(dir, load);
+        using var model = models.OpenModel(dir);
         stepProgress?.Report(new StudyProgress("loading", 1, 1));
         var facts = new DynamicsModel(model.Info.Architecture, model.Info.NLayers, model.Info.NHeads, model.Info.DModel, model.Info.DVocab, model.DType.ToString());
         if (first is not null) CheckSameModel(first, facts, dir);

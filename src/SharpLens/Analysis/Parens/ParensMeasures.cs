@@ -22,7 +22,7 @@ public sealed record HeadParenPrompt(string Id, int Depth, int Closed, float[][]
 public sealed record RoleAttentionPrompt(string Id, int Depth, float[][][] ByRole);
 
 /// <summary>Small functions from a <see cref="LastPositionCache"/> to per-prompt records.</summary>
-public static class ParensMeasures
+internal static class ParensMeasures
 {
     static bool Has(HookedModel model, HookName name) => model.HookCatalog.Any(h => h.Name == name);
 

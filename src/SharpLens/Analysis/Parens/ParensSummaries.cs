@@ -2,7 +2,7 @@
 namespace SharpLens.Analysis.Parens;
 
 /// <summary>Aggregations of the per-prompt measurements (Depth 0 in a row means all depths together).</summary>
-public static class ParensSummaries
+internal static class ParensSummaries
 {
     static IEnumerable<(int Depth, List<T> Items)> ByDepth<T>(IEnumerable<T> items, Func<T, int> depth)
     {

@@ -2,7 +2,7 @@
 namespace SharpLens.Analysis.Parens;
 
 /// <summary>Small statistics helpers (NaN when undefined, never an exception).</summary>
-public static class Stats
+internal static class Stats
 {
     /// <summary>Mean and 95% interval mean ± 1.96·sd/√n (sample sd; the interval collapses to the mean for n = 1).</summary>
     public static (double Mean, double Lo, double Hi) MeanCi(IEnumerable<double> values)

@@ -17,14 +17,14 @@ public sealed record LinearProbeOptions
 }
 
 /// <summary>Accuracy on both splits, macro-F1 on the test split, and the final training loss.</summary>
-public sealed record LinearProbeResult(double TrainAccuracy, double TestAccuracy, double MacroF1, double FinalLoss, int[] TestPredictions);
+internal sealed record LinearProbeResult(double TrainAccuracy, double TestAccuracy, double MacroF1, double FinalLoss, int[] TestPredictions);
 
 /// <summary>
 /// Logistic regression over the dataset's classes: features standardised with the train split's mean and standard
 /// deviation, weights and bias from zero, full-batch Adam on mean cross-entropy + L2. Deviation from the usual
 /// L-BFGS fit: Adam for a fixed number of steps (simpler, deterministic, and the optimum is the same convex one).
 /// </summary>
-public static class LinearProbe
+internal static class LinearProbe
 {
     /// <summary>Trains on the train split and evaluates on both splits.</summary>
     public static LinearProbeResult Train(ProbeDataset data, LinearProbeOptions? options = null)
@@ -80,7 +80,7 @@ public static class LinearProbe
 }
 
 /// <summary>Classification metrics over class indices.</summary>
-public static class Metrics
+internal static class Metrics
 {
     /// <summary>Fraction of equal entries (NaN when empty).</summary>
     public static double Accuracy(int[] truth, int[] predicted) =>

@@ -24,7 +24,7 @@ public sealed record SvmOptions
 /// that can be a false negative for barely separable sets (an exact LP would decide those). One coordinate per update
 /// (not batched); every pass visits the points in a seeded random order.
 /// </summary>
-public static class LinearSvm
+internal static class LinearSvm
 {
     /// <summary>Whether rows <paramref name="positive"/> and <paramref name="negative"/> of <paramref name="x"/> are separable; epochs used out.</summary>
     public static bool Separable(float[][] x, IReadOnlyList<int> positive, IReadOnlyList<int> negative, SvmOptions options, out int epochs)

@@ -31,7 +31,7 @@ public sealed record FeatureReport(int Functions, int FunctionsTruncated, int Pa
 /// and build the pair vector (<see cref="PairVector"/>). A pair whose a or b lost all its tokens to truncation is
 /// skipped and counted.
 /// </summary>
-public static class PairFeatures
+internal static class PairFeatures
 {
     /// <summary>ast-distance: a − b (length d); sibling and dataflow: [a; b] (length 2d).</summary>
     public static float[] PairVector(string task, float[] a, float[] b)
@@ -96,6 +96,7 @@ public static class PairFeatures
         var sameTokens = new int[lists.Count];
         var byUnit = all.ToLookup(x => x.p.Code, StringComparer.Ordinal);
         var names = layers.Select(l => HookName.Of(Site.ResidPost, l)).ToArray();
+        var deepest = HookName.ResidPost(layers.Max());
         int pad = tokenizer.PadId ?? 0, done = 0;
         var order = units.OrderBy(u => u.Ids.Length).ToList();
         for (int start = 0; start < order.Count; start += batchSize)
@@ -110,7 +111,8 @@ public static class PairFeatures
             using var scope = NewDisposeScope();
             using var idsT = tensor(ids).view(batch.Count, len);
             using var maskT = tensor(mask).view(batch.Count, len);
-            using var cache = model.RunWithCache(idsT, HookFilter.Names(names), maskT, ScalarType.Float32);
+            // stops after the deepest probed layer: nothing later is needed, and fine-tuned checkpoints have no LM head
+            using var cache = model.RunWithCache(idsT, HookFilter.Names(names), maskT, ScalarType.Float32, stopAt: deepest);
             var aligns = batch.Select(u => TokenAlignment.Build(u.CodeTokens, u.Starts, u.Ends)).ToArray();
             for (int li = 0; li < layers.Count; li++)
             {

@@ -32,17 +32,17 @@ public sealed record ProbeRow(string Model, string Task, int Layer, string Probe
 /// <summary>A model's rows with its feature report.</summary>
 public sealed record ProbeRun(string Model, string ModelDirectory, string Architecture, FeatureReport Features, IReadOnlyList<ProbeRow> Rows);
 
-/// <summary>Loads a model folder and its tokenizer and runs the requested probes at each layer.</summary>
+/// <summary>Opens a model folder and its tokenizer (through the caller's <see cref="IModelSource"/>) and runs the requested probes at each layer.</summary>
 public static class ProbeStudy
 {
     /// <summary>Name used in reports: the folder's name.</summary>
     public static string Label(string dir) => Path.GetFileName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar));
 
     /// <summary>Runs the study for one model; the tokenizer is loaded first so a folder without one fails before the model loads.</summary>
-    public static ProbeRun Run(string modelDir, IReadOnlyList<PairRecord> pairs, ProbeStudyOptions options, Action<string>? progress = null)
+    public static ProbeRun Run(IModelSource models, string modelDir, IReadOnlyList<PairRecord> pairs, ProbeStudyOptions options, Action<string>? progress = null)
     {
-        var tokenizer = Tokenizer.Load(modelDir);
-        using var model = ModelLoader.Load(modelDir);
+        var tokenizer = models.OpenTokenizer(modelDir);
+        using var model = models.OpenModel(modelDir);
         var layers = options.Layers ?? Enumerable.Range(0, model.Info.NLayers).ToArray();
         var bad = layers.Where(l => l < 0 || l >= model.Info.NLayers).ToList();
         if (bad.Count > 0) throw new ArgumentException($"{modelDir}: expected layers in 0..{model.Info.NLayers - 1}, found {string.Join(",", bad)}");

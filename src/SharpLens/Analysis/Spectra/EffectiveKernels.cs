@@ -9,7 +9,7 @@ namespace SharpLens.Analysis.Spectra;
 /// Effective kernels of one Mamba layer: per channel d and lag ℓ, K_d[ℓ] averaged over every (s, t = s+ℓ) pair of
 /// every input, plus the number of pairs that entered each lag.
 /// </summary>
-public sealed record EffectiveKernel(int Layer, double[,] PerChannel, long[] PairsPerLag)
+internal sealed record EffectiveKernel(int Layer, double[,] PerChannel, long[] PairsPerLag)
 {
     /// <summary>Number of lags measured.</summary>
     public int Lags => PerChannel.GetLength(1);
@@ -38,7 +38,7 @@ public sealed record EffectiveKernel(int Layer, double[,] PerChannel, long[] Pai
 /// not observed (the kernel has as many lags as the longest input, capped by maxLag).
 /// Δ, B and C are read from the hooks mixer.hook_dt / hook_B / hook_C of cached runs, one input at a time, unpadded.
 /// </summary>
-public static class EffectiveKernels
+internal static class EffectiveKernels
 {
     /// <summary>Effective kernels of every layer over <paramref name="inputs"/> (token id sequences), lags 0..maxLag−1.</summary>
     public static IReadOnlyList<EffectiveKernel> Compute(MambaForCausalLM model, IEnumerable<long[]> inputs, int maxLag)

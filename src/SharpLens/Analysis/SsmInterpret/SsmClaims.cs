@@ -10,7 +10,7 @@ namespace SharpLens.Analysis.SsmInterpret;
 /// compared layer by layer at the mapped paper layers. Spectral claims read the paper's layer numbers as 0-based
 /// indices into 12 layers (an assumption: the paper does not say) scaled to the model's depth.
 /// </summary>
-public static class SsmClaims
+internal static class SsmClaims
 {
     /// <summary>Points (accuracy units) within which two probe accuracies count as "close" or "kept".</summary>
     public const double Close = 0.03;

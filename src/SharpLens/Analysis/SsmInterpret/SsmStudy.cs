@@ -72,13 +72,13 @@ public static class SsmStudy
 
     /// <summary>Runs every section for every model of the manifest.</summary>
     /// <remarks>The same per-model parts a sharded run computes shard by shard (<see cref="Measure"/>), then <see cref="Assemble"/>.</remarks>
-    public static SsmStudyResult Run(StudyManifest manifest, IReadOnlyList<TaskPairs> tasks, SsmStudyOptions options, IFeatureStore? store = null,
+    public static SsmStudyResult Run(IModelSource models, StudyManifest manifest, IReadOnlyList<TaskPairs> tasks, SsmStudyOptions options, IFeatureStore? store = null,
         IProgress<StudyProgress>? progress = null)
     {
         Check(manifest, tasks, options);
         var units = Units(manifest, tasks, options);
         var parts = Enumerable.Range(0, manifest.Entries.Count)
-            .Select(i => Measure(manifest, i, tasks, options, units.Where(u => u.Model == i).ToList(), spectra: true, store, progress)).ToList();
+            .Select(i => Measure(models, manifest, i, tasks, options, units.Where(u => u.Model == i).ToList(), spectra: true, store, progress)).ToList();
         return Assemble(manifest, tasks, parts);
     }
 
@@ -93,8 +93,9 @@ public static class SsmStudy
     /// <summary>
     /// One model's part of the study: its row and layer map, the features of the tasks <paramref name="units"/> name
     /// (cached per (model, task)), the probes of those units and, with <paramref name="spectra"/>, its kernel spectra.
+    /// The model and its tokenizer come from <paramref name="models"/> (the entry's folder).
     /// </summary>
-    public static SsmModelPart Measure(StudyManifest manifest, int index, IReadOnlyList<TaskPairs> tasks, SsmStudyOptions options, IReadOnlyList<SsmUnit> units,
+    public static SsmModelPart Measure(IModelSource models, StudyManifest manifest, int index, IReadOnlyList<TaskPairs> tasks, SsmStudyOptions options, IReadOnlyList<SsmUnit> units,
         bool spectra, IFeatureStore? store = null, IProgress<StudyProgress>? progress = null)
     {
         var e = manifest.Entries[index];
@@ -104,8 +105,8 @@ public static class SsmStudy
         var features = new List<FeatureRow>();
         var probes = new List<ProbeRow>();
         var pairsHash = tasks.ToDictionary(t => t.Task, t => Hash(t.Pairs.Select(p => $"{p.Id}\t{p.Label}\t{p.IsTrain}\t{p.A.Start},{p.A.End}\t{p.B.Start},{p.B.End}\t{p.Code}")));
-        var tokenizer = Tokenizer.Load(e.Directory);
-        using var model = ModelLoader.Load(e.Directory);
+        var tokenizer = models.OpenTokenizer(e.Directory);
+        using var model = models.OpenModel(e.Directory);
         var info = model.Info;
         var row = new StudyModel(e.Name, e.Folder, e.Role, e.Variant, e.From, info.Architecture, info.NLayers, info.DModel,
             model.parameters().Sum(p => p.NumberOfElements), e.ConvKernelSize);

@@ -2,7 +2,6 @@
 // Reference: jxiw/BiGS BiGS/modeling_bigs.py (BiGSModel, BiGSForMaskedLM, BiGSForSequenceClassification).
 // Deviation: with an attention mask, position ids are cumsum(mask) − 1 (left padding does not shift positions) and
 //            padding is kept out of both SSMs (see BigsLayer); the pooler uses the mask as BiGS's non_padding_mean does.
-using SharpLens.Analysis;
 using SharpLens.Hooks;
 using SharpLens.Loading;
 using SharpLens.Nn;
@@ -15,11 +14,11 @@ namespace SharpLens.Architectures.Bigs;
 
 /// <summary>
 /// embeddings (word + token_type 0 + position, LayerNorm) → L × BigsLayer → head. No final encoder norm.
-/// <see cref="Forward"/> returns MLM logits [batch, pos, d_vocab] for MLM checkpoints, token-classification logits
-/// [batch, pos, num_labels], or the last hidden state [batch, pos, d_model] for sequence-classification and bare
-/// encoders (use <see cref="Classify"/> for the pooled sequence logits).
+/// Each head is its own entry point: <see cref="HookedModel.Forward"/> the MLM logits [batch, pos, d_vocab],
+/// <see cref="ClassifyTokens"/> token-classification logits [batch, pos, num_labels], <see cref="Classify"/> the pooled
+/// sequence logits [batch, num_labels], <see cref="Hidden"/> the last hidden state [batch, pos, d_model].
 /// </summary>
-public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
+public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors, IEncoderHeads
 {
     public readonly BigsModel bigs;
     public readonly BigsMlmHead? cls;
@@ -32,9 +31,9 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
     BigsForMaskedLM(BigsConfig c) : base("BigsForMaskedLM")
     {
         Config = c;
-        hEmbed = Point(HookName.Embed, "[batch, pos, d_model]");
-        bigs = new BigsModel(c, (layer, site, shape) => Point(HookName.Of(site, layer), shape));
-        hLmHeadNormalized = Point(HookName.Of(Site.LmHeadNormalized), "[batch, pos, d_model]");
+        hEmbed = Point(HookName.Embed);
+        bigs = new BigsModel(c, (layer, site) => Point(HookName.Of(site, layer)));
+        hLmHeadNormalized = Point(HookName.Of(Site.LmHeadNormalized));
         if (c.Head == BigsHead.MaskedLm) cls = new BigsMlmHead(c);
         if (c.Head is BigsHead.SequenceClassification or BigsHead.TokenClassification) classifier = new Linear(c.DModel, c.NumLabels, true);
         Info = new ModelInfo
@@ -84,18 +83,38 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
         return new Architecture(m, map);
     }
 
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
+    public override ModelHead Head => Config.Head switch
+    {
+        BigsHead.MaskedLm => ModelHead.LanguageModel,
+        BigsHead.TokenClassification => ModelHead.TokenClassification,
+        BigsHead.SequenceClassification => ModelHead.SequenceClassification,
+        _ => ModelHead.None,
+    };
+
+    protected override Tensor? ForwardPass(Tensor inputIds, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
-        var h = Encode(inputIds, attentionMask);                                             // [batch, pos, d_model]
-        Tensor output;
-        if (cls is not null)
-        {
-            var t = hLmHeadNormalized.Run(cls.Transform(h));                                 // [batch, pos, d_model]
-            output = Precision.Linear(t, bigs.embeddings.word_embeddings.weight) + cls.predictions.bias; // [batch, pos, d_vocab]
-        }
-        else output = Config.Head == BigsHead.TokenClassification ? classifier!.forward(h) : h;
-        return output.MoveToOuterDisposeScope();
+        if (Encode(inputIds, attentionMask) is not Tensor h || cls is null) return null;    // stopped, or no MLM head (ForwardTo only)
+        var t = hLmHeadNormalized.Run(cls.Transform(h));                                     // [batch, pos, d_model]
+        if (StopReached) return null;
+        var logits = Precision.Linear(t, bigs.embeddings.word_embeddings.weight) + cls.predictions.bias; // [batch, pos, d_vocab]
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The encoder's last hidden state [batch, pos, d_model] (BiGSModel's output), whatever the head.</summary>
+    public Tensor Hidden(Tensor inputIds, Tensor? attentionMask = null)
+    {
+        using var scope = NewDisposeScope();
+        return Encode(inputIds, attentionMask)!.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Token-classification logits [batch, pos, num_labels] (BiGSForTokenClassification).</summary>
+    public Tensor ClassifyTokens(Tensor inputIds, Tensor? attentionMask = null)
+    {
+        if (Config.Head != BigsHead.TokenClassification)
+            throw new NotSupportedException($"this BiGS checkpoint has a {HeadName(Config.Head)} head, not a token-classification head");
+        using var scope = NewDisposeScope();
+        return classifier!.forward(Encode(inputIds, attentionMask)!).MoveToOuterDisposeScope();
     }
 
     /// <summary>Sequence-classification logits [batch, num_labels]: pooler (masked mean, dense, tanh) then classifier.</summary>
@@ -104,11 +123,12 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
         if (Config.Head != BigsHead.SequenceClassification)
             throw new NotSupportedException($"this BiGS checkpoint has a {HeadName(Config.Head)} head, not a sequence-classification head");
         using var scope = NewDisposeScope();
-        var h = Encode(inputIds, attentionMask);
+        var h = Encode(inputIds, attentionMask)!;
         return classifier!.forward(bigs.Pool(h, attentionMask, Config.PoolerType)).MoveToOuterDisposeScope();
     }
 
-    Tensor Encode(Tensor inputIds, Tensor? attentionMask)
+    /// <summary>Embeddings and layers; null once <see cref="HookedModel.StopReached"/>.</summary>
+    Tensor? Encode(Tensor inputIds, Tensor? attentionMask)
     {
         long b = inputIds.shape[0], p = inputIds.shape[1];
         if (p > Config.MaxPositions)
@@ -119,9 +139,9 @@ public sealed class BigsForMaskedLM : HookedModel, IDerivedTensors
         var order = Reversal.For(attentionMask, p);
         var mask = attentionMask?.to(x.dtype).unsqueeze(-1);                                // [batch, pos, 1]
         var maskRev = mask is null ? null : order.Apply(mask);
-        foreach (var layer in bigs.encoder.Layers)
+        foreach (var layer in bigs.encoder.Layers.TakeWhile(_ => !StopReached))            // ForwardTo: nothing after the stop hook's layer
             x = LayerScope.Run(x, h => layer.Forward(h, order, mask, maskRev));
-        return x;
+        return StopReached ? null : x;
     }
 
     /// <summary>
@@ -182,7 +202,7 @@ public sealed class BigsModel : nn.Module
     public readonly BigsEncoder encoder;
     public readonly BigsPooler pooler;
 
-    public BigsModel(BigsConfig c, Func<int, HookSite, string, HookPoint> hook) : base("bigs")
+    public BigsModel(BigsConfig c, Func<int, HookSite, HookPoint> hook) : base("bigs")
     {
         embeddings = new BigsEmbeddings(c);
         encoder = new BigsEncoder(c, hook);
@@ -234,13 +254,13 @@ public sealed class BigsEncoder : nn.Module
 {
     public readonly ModuleList layer;
 
-    public BigsEncoder(BigsConfig c, Func<int, HookSite, string, HookPoint> hook) : base("encoder")
+    public BigsEncoder(BigsConfig c, Func<int, HookSite, HookPoint> hook) : base("encoder")
     {
         layer = new ModuleList();
         for (int l = 0; l < c.NLayers; l++)
         {
             int i = l;
-            layer.Add(new BigsLayer(c, i, (site, shape) => hook(i, site, shape)));
+            layer.Add(new BigsLayer(c, i, site => hook(i, site)));
         }
         RegisterComponents();
     }

@@ -19,19 +19,19 @@ namespace SharpLens.Architectures.Bigs;
 /// </summary>
 public static class BigsSite
 {
-    public static readonly HookSite LnNormalized = Site.Of("ln.hook_normalized");
-    public static readonly HookSite V = Site.Of("hook_v");
-    public static readonly HookSite FwdU = Site.Of("fwd.hook_u");
-    public static readonly HookSite BwdU = Site.Of("bwd.hook_u");
-    public static readonly HookSite FwdKernel = Site.Of("fwd.hook_kernel");
-    public static readonly HookSite BwdKernel = Site.Of("bwd.hook_kernel");
-    public static readonly HookSite FwdKernelOut = Site.Of("ssm.fwd.hook_kernel_out");
-    public static readonly HookSite BwdKernelOut = Site.Of("ssm.bwd.hook_kernel_out");
-    public static readonly HookSite FwdSsmOut = Site.Of("fwd.hook_ssm_out");
-    public static readonly HookSite BwdSsmOut = Site.Of("bwd.hook_ssm_out");
-    public static readonly HookSite FwdConvOut = Site.Of("fwd.hook_conv_out");
-    public static readonly HookSite BwdConvOut = Site.Of("bwd.hook_conv_out");
-    public static readonly HookSite Gate = Site.Of("hook_gate");
+    public static readonly HookSite LnNormalized = Site.Of("ln.hook_normalized", "[batch, pos, d_model]");
+    public static readonly HookSite V = Site.Of("hook_v", "[batch, pos, d_mlp]");
+    public static readonly HookSite FwdU = Site.Of("fwd.hook_u", "[batch, pos, d_model]");
+    public static readonly HookSite BwdU = Site.Of("bwd.hook_u", "[batch, pos, d_model] (reversed time)");
+    public static readonly HookSite FwdKernel = Site.Of("fwd.hook_kernel", "[1, pos]");
+    public static readonly HookSite BwdKernel = Site.Of("bwd.hook_kernel", "[1, pos]");
+    public static readonly HookSite FwdKernelOut = Site.Of("ssm.fwd.hook_kernel_out", "[batch, pos, d_model]");
+    public static readonly HookSite BwdKernelOut = Site.Of("ssm.bwd.hook_kernel_out", "[batch, pos, d_model] (reversed time)");
+    public static readonly HookSite FwdSsmOut = Site.Of("fwd.hook_ssm_out", "[batch, pos, d_model]");
+    public static readonly HookSite BwdSsmOut = Site.Of("bwd.hook_ssm_out", "[batch, pos, d_model] (reversed time)");
+    public static readonly HookSite FwdConvOut = Site.Of("fwd.hook_conv_out", "[batch, pos, d_model]");
+    public static readonly HookSite BwdConvOut = Site.Of("bwd.hook_conv_out", "[batch, pos, d_model] (reversed time)");
+    public static readonly HookSite Gate = Site.Of("hook_gate", "[batch, pos, d_model]");
 }
 
 /// <summary>BiGS S4dLayer: y = causal_conv(u, K)[:T] + D·u with one kernel K [1, L] shared by all channels.</summary>
@@ -78,11 +78,11 @@ public sealed class BigsLayer : nn.Module
     readonly HookPoint residPre, lnNormalized, hV, fU, bU, fKernel, bKernel, fKernelOut, bKernelOut, fSsmOut, bSsmOut,
         fConvOut, bConvOut, hGate, mixerOut, residPost;
 
-    public BigsLayer(BigsConfig c, int layer, Func<HookSite, string, HookPoint> hook) : base($"layer.{layer}")
+    public BigsLayer(BigsConfig c, int layer, Func<HookSite, HookPoint> hook) : base($"layer.{layer}")
     {
-        residPre = hook(Site.ResidPre, "[batch, pos, d_model]");
+        residPre = hook(Site.ResidPre);
         LayerNorm = new Nn.LayerNorm(c.DModel, c.LayerNormEps);
-        lnNormalized = hook(BigsSite.LnNormalized, "[batch, pos, d_model]");
+        lnNormalized = hook(BigsSite.LnNormalized);
         fs4 = new S4dLayer(c.NumSsm, "fs4");
         bs4 = new S4dLayer(c.NumSsm, "bs4");
         dv = new Linear(c.DModel, c.DMlp, true);
@@ -97,22 +97,22 @@ public sealed class BigsLayer : nn.Module
             fconv = new ShortConvPath(c.DModel, c.ConvKernelSize!.Value, c.ConvMerge == "gate", "fconv");
             bconv = new ShortConvPath(c.DModel, c.ConvKernelSize!.Value, c.ConvMerge == "gate", "bconv");
         }
-        hV = hook(BigsSite.V, "[batch, pos, d_mlp]");
-        fU = hook(BigsSite.FwdU, "[batch, pos, d_model]");
-        bU = hook(BigsSite.BwdU, "[batch, pos, d_model] (reversed time)");
-        fKernel = hook(BigsSite.FwdKernel, "[1, pos]");
-        bKernel = hook(BigsSite.BwdKernel, "[1, pos]");
-        fKernelOut = hook(BigsSite.FwdKernelOut, "[batch, pos, d_model]");
-        bKernelOut = hook(BigsSite.BwdKernelOut, "[batch, pos, d_model] (reversed time)");
-        fSsmOut = hook(BigsSite.FwdSsmOut, "[batch, pos, d_model]");
-        bSsmOut = hook(BigsSite.BwdSsmOut, "[batch, pos, d_model] (reversed time)");
+        hV = hook(BigsSite.V);
+        fU = hook(BigsSite.FwdU);
+        bU = hook(BigsSite.BwdU);
+        fKernel = hook(BigsSite.FwdKernel);
+        bKernel = hook(BigsSite.BwdKernel);
+        fKernelOut = hook(BigsSite.FwdKernelOut);
+        bKernelOut = hook(BigsSite.BwdKernelOut);
+        fSsmOut = hook(BigsSite.FwdSsmOut);
+        bSsmOut = hook(BigsSite.BwdSsmOut);
         // the conv sites exist whether or not the conv path is configured (no hooks that come and go with config);
         // without the path they see zeros of the right shape and replacing them is an error-free no-op
-        fConvOut = hook(BigsSite.FwdConvOut, "[batch, pos, d_model]");
-        bConvOut = hook(BigsSite.BwdConvOut, "[batch, pos, d_model] (reversed time)");
-        hGate = hook(BigsSite.Gate, "[batch, pos, d_model]");
-        mixerOut = hook(Site.MixerOut, "[batch, pos, d_model]");
-        residPost = hook(Site.ResidPost, "[batch, pos, d_model]");
+        fConvOut = hook(BigsSite.FwdConvOut);
+        bConvOut = hook(BigsSite.BwdConvOut);
+        hGate = hook(BigsSite.Gate);
+        mixerOut = hook(Site.MixerOut);
+        residPost = hook(Site.ResidPost);
         RegisterComponents();
     }
 

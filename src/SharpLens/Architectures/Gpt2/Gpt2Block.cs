@@ -15,21 +15,21 @@ public sealed class Gpt2Block : nn.Module
     public readonly Gpt2Mlp mlp;
     readonly HookPoint residPre, ln1Scale, ln1Normalized, attnOut, residMid, ln2Scale, ln2Normalized, mlpOut, residPost;
 
-    public Gpt2Block(Gpt2Config c, int layer, Func<HookSite, string, HookPoint> hook) : base($"h.{layer}")
+    public Gpt2Block(Gpt2Config c, int layer, Func<HookSite, HookPoint> hook) : base($"h.{layer}")
     {
-        residPre = hook(Site.ResidPre, "[batch, pos, d_model]");
-        ln1Scale = hook(Site.Ln1Scale, "[batch, pos, 1]");
-        ln1Normalized = hook(Site.Ln1Normalized, "[batch, pos, d_model]");
+        residPre = hook(Site.ResidPre);
+        ln1Scale = hook(Site.Ln1Scale);
+        ln1Normalized = hook(Site.Ln1Normalized);
         ln_1 = new LayerNorm(c.DModel, c.LayerNormEpsilon);
         attn = new Gpt2Attention(c, layer, hook);
-        attnOut = hook(Site.AttnOut, "[batch, pos, d_model]");
-        residMid = hook(Site.ResidMid, "[batch, pos, d_model]");
-        ln2Scale = hook(Site.Ln2Scale, "[batch, pos, 1]");
-        ln2Normalized = hook(Site.Ln2Normalized, "[batch, pos, d_model]");
+        attnOut = hook(Site.AttnOut);
+        residMid = hook(Site.ResidMid);
+        ln2Scale = hook(Site.Ln2Scale);
+        ln2Normalized = hook(Site.Ln2Normalized);
         ln_2 = new LayerNorm(c.DModel, c.LayerNormEpsilon);
         mlp = new Gpt2Mlp(c, hook);
-        mlpOut = hook(Site.MlpOut, "[batch, pos, d_model]");
-        residPost = hook(Site.ResidPost, "[batch, pos, d_model]");
+        mlpOut = hook(Site.MlpOut);
+        residPost = hook(Site.ResidPost);
         RegisterComponents();
     }
 
@@ -54,20 +54,20 @@ public sealed class Gpt2Attention : nn.Module
     readonly double divisor;                 // sqrt(d_head) if scale_attn_weights, times (layer + 1) if by inverse layer idx
     readonly bool upcast;
 
-    public Gpt2Attention(Gpt2Config c, int layer, Func<HookSite, string, HookPoint> hook) : base("attn")
+    public Gpt2Attention(Gpt2Config c, int layer, Func<HookSite, HookPoint> hook) : base("attn")
     {
         nHeads = c.NHeads; dHead = c.DHead; dModel = c.DModel;
         divisor = (c.ScaleAttnWeights ? Math.Sqrt(dHead) : 1.0) * (c.ScaleAttnByInverseLayerIdx ? layer + 1 : 1);
         upcast = c.ReorderAndUpcastAttn;
         c_attn = new Conv1D(c.DModel, 3 * c.DModel);
         c_proj = new Conv1D(c.DModel, c.DModel);
-        hq = hook(Site.Q, "[batch, pos, head, d_head]");
-        hk = hook(Site.K, "[batch, pos, head, d_head]");
-        hv = hook(Site.V, "[batch, pos, head, d_head]");
-        hScores = hook(Site.AttnScores, "[batch, head, query_pos, key_pos]");
-        hPattern = hook(Site.Pattern, "[batch, head, query_pos, key_pos]");
-        hZ = hook(Site.Z, "[batch, pos, head, d_head]");
-        hResult = hook(Site.Result, "[batch, pos, head, d_model]");
+        hq = hook(Site.Q);
+        hk = hook(Site.K);
+        hv = hook(Site.V);
+        hScores = hook(Site.AttnScores);
+        hPattern = hook(Site.Pattern);
+        hZ = hook(Site.Z);
+        hResult = hook(Site.Result);
         RegisterComponents();
     }
 
@@ -96,13 +96,13 @@ public sealed class Gpt2Mlp : nn.Module
     readonly HookPoint hPre, hPost;
     readonly Func<Tensor, Tensor> act;
 
-    public Gpt2Mlp(Gpt2Config c, Func<HookSite, string, HookPoint> hook) : base("mlp")
+    public Gpt2Mlp(Gpt2Config c, Func<HookSite, HookPoint> hook) : base("mlp")
     {
         c_fc = new Conv1D(c.DModel, c.DMlp);
         c_proj = new Conv1D(c.DMlp, c.DModel);
         act = Activations.Get(c.ActivationFunction, "config.json");
-        hPre = hook(Site.MlpPre, "[batch, pos, d_mlp]");
-        hPost = hook(Site.MlpPost, "[batch, pos, d_mlp]");
+        hPre = hook(Site.MlpPre);
+        hPost = hook(Site.MlpPost);
         RegisterComponents();
     }
 

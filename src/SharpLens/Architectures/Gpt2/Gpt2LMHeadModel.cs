@@ -23,11 +23,11 @@ public sealed class Gpt2LMHeadModel : HookedModel
     Gpt2LMHeadModel(Gpt2Config c) : base("GPT2LMHeadModel")
     {
         Config = c;
-        hEmbed = Point(HookName.Embed, "[batch, pos, d_model]");
-        hPosEmbed = Point(HookName.PosEmbed, "[batch, pos, d_model]");
-        transformer = new Gpt2Model(c, (layer, site, shape) => Point(HookName.Of(site, layer), shape));
-        hLnFinalScale = Point(HookName.LnFinalScale, "[batch, pos, 1]");
-        hLnFinalNormalized = Point(HookName.LnFinalNormalized, "[batch, pos, d_model]");
+        hEmbed = Point(HookName.Embed);
+        hPosEmbed = Point(HookName.PosEmbed);
+        transformer = new Gpt2Model(c, (layer, site) => Point(HookName.Of(site, layer)));
+        hLnFinalScale = Point(HookName.LnFinalScale);
+        hLnFinalNormalized = Point(HookName.LnFinalNormalized);
         if (!c.TieWordEmbeddings) lm_head = new Linear(c.DModel, c.VocabSize, false);
         Info = new ModelInfo
         {
@@ -59,7 +59,7 @@ public sealed class Gpt2LMHeadModel : HookedModel
         Norm = transformer.ln_f, WU = UnembedWeight,
     };
 
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
+    protected override Tensor? ForwardPass(Tensor inputIds, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
         long b = inputIds.shape[0], p = inputIds.shape[1];
@@ -70,10 +70,12 @@ public sealed class Gpt2LMHeadModel : HookedModel
         var pos = hPosEmbed.Run(transformer.wpe.forward(positions));                        // [batch, pos, d_model]
         var x = tok + pos;
         var allowed = Masks.Allowed(attentionMask, b, p, causal: true, x.device);           // [batch|1, 1, pos, pos]
-        foreach (var block in transformer.Blocks)
+        foreach (var block in transformer.Blocks.TakeWhile(_ => !StopReached))              // ForwardTo: nothing after the stop hook's block
             x = LayerScope.Run(x, h => block.Forward(h, allowed));
+        if (StopReached) return null;
         var ln = transformer.ln_f;
         var normed = hLnFinalNormalized.Run(ln.Apply(x, hLnFinalScale.Run(ln.Scale(x))));
+        if (StopReached) return null;
         var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
@@ -106,7 +108,7 @@ public sealed class Gpt2Model : nn.Module
     public readonly ModuleList h;
     public readonly LayerNorm ln_f;
 
-    public Gpt2Model(Gpt2Config c, Func<int, HookSite, string, HookPoint> hook) : base("transformer")
+    public Gpt2Model(Gpt2Config c, Func<int, HookSite, HookPoint> hook) : base("transformer")
     {
         wte = new Embedding(c.VocabSize, c.DModel);
         wpe = new Embedding(c.MaxPositions, c.DModel);
@@ -114,7 +116,7 @@ public sealed class Gpt2Model : nn.Module
         for (int l = 0; l < c.NLayers; l++)
         {
             int layer = l;
-            h.Add(new Gpt2Block(c, layer, (site, shape) => hook(layer, site, shape)));
+            h.Add(new Gpt2Block(c, layer, site => hook(layer, site)));
         }
         ln_f = new LayerNorm(c.DModel, c.LayerNormEpsilon);
         RegisterComponents();

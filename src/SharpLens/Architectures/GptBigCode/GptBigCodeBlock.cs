@@ -15,21 +15,21 @@ public sealed class GptBigCodeBlock : nn.Module
     public readonly GptBigCodeMlp mlp;
     readonly HookPoint residPre, ln1Scale, ln1Normalized, attnOut, residMid, ln2Scale, ln2Normalized, mlpOut, residPost;
 
-    public GptBigCodeBlock(GptBigCodeConfig c, int layer, Func<HookSite, string, HookPoint> hook) : base($"h.{layer}")
+    public GptBigCodeBlock(GptBigCodeConfig c, int layer, Func<HookSite, HookPoint> hook) : base($"h.{layer}")
     {
-        residPre = hook(Site.ResidPre, "[batch, pos, d_model]");
-        ln1Scale = hook(Site.Ln1Scale, "[batch, pos, 1]");
-        ln1Normalized = hook(Site.Ln1Normalized, "[batch, pos, d_model]");
+        residPre = hook(Site.ResidPre);
+        ln1Scale = hook(Site.Ln1Scale);
+        ln1Normalized = hook(Site.Ln1Normalized);
         ln_1 = new LayerNorm(c.DModel, c.LayerNormEpsilon);
         attn = new GptBigCodeAttention(c, layer, hook);
-        attnOut = hook(Site.AttnOut, "[batch, pos, d_model]");
-        residMid = hook(Site.ResidMid, "[batch, pos, d_model]");
-        ln2Scale = hook(Site.Ln2Scale, "[batch, pos, 1]");
-        ln2Normalized = hook(Site.Ln2Normalized, "[batch, pos, d_model]");
+        attnOut = hook(Site.AttnOut);
+        residMid = hook(Site.ResidMid);
+        ln2Scale = hook(Site.Ln2Scale);
+        ln2Normalized = hook(Site.Ln2Normalized);
         ln_2 = new LayerNorm(c.DModel, c.LayerNormEpsilon);
         mlp = new GptBigCodeMlp(c, hook);
-        mlpOut = hook(Site.MlpOut, "[batch, pos, d_model]");
-        residPost = hook(Site.ResidPost, "[batch, pos, d_model]");
+        mlpOut = hook(Site.MlpOut);
+        residPost = hook(Site.ResidPost);
         RegisterComponents();
     }
 
@@ -58,20 +58,20 @@ public sealed class GptBigCodeAttention : nn.Module
     readonly bool multiQuery, softmaxInFp32;
     readonly double scale;
 
-    public GptBigCodeAttention(GptBigCodeConfig c, int layer, Func<HookSite, string, HookPoint> hook) : base("attn")
+    public GptBigCodeAttention(GptBigCodeConfig c, int layer, Func<HookSite, HookPoint> hook) : base("attn")
     {
         nHeads = c.NHeads; dHead = c.DHead; dModel = c.DModel; multiQuery = c.MultiQuery;
         softmaxInFp32 = c.AttentionSoftmaxInFp32;
         scale = c.ScaleAttnWeights ? 1.0 / Math.Sqrt(dHead) : 1.0;
         c_attn = new Linear(c.DModel, c.DModel + 2 * c.NKvHeads * c.DHead, true);
         c_proj = new Linear(c.DModel, c.DModel, true);
-        hq = hook(Site.Q, "[batch, pos, head, d_head]");
-        hk = hook(Site.K, "[batch, pos, kv_head, d_head]");
-        hv = hook(Site.V, "[batch, pos, kv_head, d_head]");
-        hScores = hook(Site.AttnScores, "[batch, head, query_pos, key_pos]");
-        hPattern = hook(Site.Pattern, "[batch, head, query_pos, key_pos]");
-        hZ = hook(Site.Z, "[batch, pos, head, d_head]");
-        hResult = hook(Site.Result, "[batch, pos, head, d_model]");
+        hq = hook(Site.Q);
+        hk = hook(Site.K);
+        hv = hook(Site.V);
+        hScores = hook(Site.AttnScores);
+        hPattern = hook(Site.Pattern);
+        hZ = hook(Site.Z);
+        hResult = hook(Site.Result);
         RegisterComponents();
     }
 
@@ -111,13 +111,13 @@ public sealed class GptBigCodeMlp : nn.Module
     readonly HookPoint hPre, hPost;
     readonly Func<Tensor, Tensor> act;
 
-    public GptBigCodeMlp(GptBigCodeConfig c, Func<HookSite, string, HookPoint> hook) : base("mlp")
+    public GptBigCodeMlp(GptBigCodeConfig c, Func<HookSite, HookPoint> hook) : base("mlp")
     {
         c_fc = new Linear(c.DModel, c.DMlp, true);
         c_proj = new Linear(c.DMlp, c.DModel, true);
         act = Activations.Get(c.ActivationFunction, "config.json");
-        hPre = hook(Site.MlpPre, "[batch, pos, d_mlp]");
-        hPost = hook(Site.MlpPost, "[batch, pos, d_mlp]");
+        hPre = hook(Site.MlpPre);
+        hPost = hook(Site.MlpPost);
         RegisterComponents();
     }
 

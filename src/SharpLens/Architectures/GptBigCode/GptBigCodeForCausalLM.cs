@@ -25,11 +25,11 @@ public sealed class GptBigCodeForCausalLM : HookedModel
     GptBigCodeForCausalLM(GptBigCodeConfig c) : base("GPTBigCodeForCausalLM")
     {
         Config = c;
-        hEmbed = Point(HookName.Embed, "[batch, pos, d_model]");
-        hPosEmbed = Point(HookName.PosEmbed, "[batch, pos, d_model]");
-        transformer = new GptBigCodeModel(c, (layer, site, shape) => Point(HookName.Of(site, layer), shape));
-        hLnFinalScale = Point(HookName.LnFinalScale, "[batch, pos, 1]");
-        hLnFinalNormalized = Point(HookName.LnFinalNormalized, "[batch, pos, d_model]");
+        hEmbed = Point(HookName.Embed);
+        hPosEmbed = Point(HookName.PosEmbed);
+        transformer = new GptBigCodeModel(c, (layer, site) => Point(HookName.Of(site, layer)));
+        hLnFinalScale = Point(HookName.LnFinalScale);
+        hLnFinalNormalized = Point(HookName.LnFinalNormalized);
         if (!c.TieWordEmbeddings) lm_head = new Linear(c.DModel, c.VocabSize, false);
         Info = new ModelInfo
         {
@@ -61,7 +61,7 @@ public sealed class GptBigCodeForCausalLM : HookedModel
         Norm = transformer.ln_f, WU = UnembedWeight,
     };
 
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
+    protected override Tensor? ForwardPass(Tensor inputIds, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
         long b = inputIds.shape[0], p = inputIds.shape[1];
@@ -72,10 +72,12 @@ public sealed class GptBigCodeForCausalLM : HookedModel
         var pos = hPosEmbed.Run(transformer.wpe.forward(positions));                        // [batch, pos, d_model]
         var x = tok + pos;
         var allowed = Masks.Allowed(attentionMask, b, p, causal: true, x.device);           // [batch|1, 1, pos, pos]
-        foreach (var block in transformer.Blocks)
+        foreach (var block in transformer.Blocks.TakeWhile(_ => !StopReached))              // ForwardTo: nothing after the stop hook's block
             x = LayerScope.Run(x, h => block.Forward(h, allowed));
+        if (StopReached) return null;
         var ln = transformer.ln_f;
         var normed = hLnFinalNormalized.Run(ln.Apply(x, hLnFinalScale.Run(ln.Scale(x))));
+        if (StopReached) return null;
         var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
@@ -108,7 +110,7 @@ public sealed class GptBigCodeModel : nn.Module
     public readonly ModuleList h;
     public readonly LayerNorm ln_f;
 
-    public GptBigCodeModel(GptBigCodeConfig c, Func<int, HookSite, string, HookPoint> hook) : base("transformer")
+    public GptBigCodeModel(GptBigCodeConfig c, Func<int, HookSite, HookPoint> hook) : base("transformer")
     {
         wte = new Embedding(c.VocabSize, c.DModel);
         wpe = new Embedding(c.MaxPositions, c.DModel);
@@ -116,7 +118,7 @@ public sealed class GptBigCodeModel : nn.Module
         for (int l = 0; l < c.NLayers; l++)
         {
             int layer = l;
-            h.Add(new GptBigCodeBlock(c, layer, (site, shape) => hook(layer, site, shape)));
+            h.Add(new GptBigCodeBlock(c, layer, site => hook(layer, site)));
         }
         ln_f = new LayerNorm(c.DModel, c.LayerNormEpsilon);
         RegisterComponents();

@@ -15,21 +15,21 @@ public sealed class LlamaBlock : nn.Module
     public readonly LlamaMlp mlp;
     readonly HookPoint residPre, ln1Scale, ln1Normalized, attnOut, residMid, ln2Scale, ln2Normalized, mlpOut, residPost;
 
-    public LlamaBlock(LlamaConfig c, int layer, Func<HookSite, string, HookPoint> hook) : base($"layers.{layer}")
+    public LlamaBlock(LlamaConfig c, int layer, Func<HookSite, HookPoint> hook) : base($"layers.{layer}")
     {
-        residPre = hook(Site.ResidPre, "[batch, pos, d_model]");
-        ln1Scale = hook(Site.Ln1Scale, "[batch, pos, 1]");
-        ln1Normalized = hook(Site.Ln1Normalized, "[batch, pos, d_model]");
+        residPre = hook(Site.ResidPre);
+        ln1Scale = hook(Site.Ln1Scale);
+        ln1Normalized = hook(Site.Ln1Normalized);
         input_layernorm = new RmsNorm(c.DModel, c.RmsNormEps);
         self_attn = new LlamaAttention(c, hook);
-        attnOut = hook(Site.AttnOut, "[batch, pos, d_model]");
-        residMid = hook(Site.ResidMid, "[batch, pos, d_model]");
-        ln2Scale = hook(Site.Ln2Scale, "[batch, pos, 1]");
-        ln2Normalized = hook(Site.Ln2Normalized, "[batch, pos, d_model]");
+        attnOut = hook(Site.AttnOut);
+        residMid = hook(Site.ResidMid);
+        ln2Scale = hook(Site.Ln2Scale);
+        ln2Normalized = hook(Site.Ln2Normalized);
         post_attention_layernorm = new RmsNorm(c.DModel, c.RmsNormEps);
         mlp = new LlamaMlp(c, hook);
-        mlpOut = hook(Site.MlpOut, "[batch, pos, d_model]");
-        residPost = hook(Site.ResidPost, "[batch, pos, d_model]");
+        mlpOut = hook(Site.MlpOut);
+        residPost = hook(Site.ResidPost);
         RegisterComponents();
     }
 
@@ -52,22 +52,22 @@ public sealed class LlamaAttention : nn.Module
     readonly HookPoint hq, hk, hv, hRotQ, hRotK, hScores, hPattern, hZ, hResult;
     readonly int nHeads, nKv, dHead;
 
-    public LlamaAttention(LlamaConfig c, Func<HookSite, string, HookPoint> hook) : base("self_attn")
+    public LlamaAttention(LlamaConfig c, Func<HookSite, HookPoint> hook) : base("self_attn")
     {
         nHeads = c.NHeads; nKv = c.NKvHeads; dHead = c.DHead;
         q_proj = new Linear(c.DModel, c.NHeads * c.DHead, c.AttentionBias);
         k_proj = new Linear(c.DModel, c.NKvHeads * c.DHead, c.AttentionBias);
         v_proj = new Linear(c.DModel, c.NKvHeads * c.DHead, c.AttentionBias);
         o_proj = new Linear(c.NHeads * c.DHead, c.DModel, c.AttentionBias);
-        hq = hook(Site.Q, "[batch, pos, head, d_head]");
-        hk = hook(Site.K, "[batch, pos, kv_head, d_head]");
-        hv = hook(Site.V, "[batch, pos, kv_head, d_head]");
-        hRotQ = hook(Site.RotQ, "[batch, pos, head, d_head]");
-        hRotK = hook(Site.RotK, "[batch, pos, kv_head, d_head]");
-        hScores = hook(Site.AttnScores, "[batch, head, query_pos, key_pos]");
-        hPattern = hook(Site.Pattern, "[batch, head, query_pos, key_pos]");
-        hZ = hook(Site.Z, "[batch, pos, head, d_head]");
-        hResult = hook(Site.Result, "[batch, pos, head, d_model]");
+        hq = hook(Site.Q);
+        hk = hook(Site.K);
+        hv = hook(Site.V);
+        hRotQ = hook(Site.RotQ);
+        hRotK = hook(Site.RotK);
+        hScores = hook(Site.AttnScores);
+        hPattern = hook(Site.Pattern);
+        hZ = hook(Site.Z);
+        hResult = hook(Site.Result);
         RegisterComponents();
     }
 
@@ -97,15 +97,15 @@ public sealed class LlamaMlp : nn.Module
     readonly HookPoint hPre, hPreLinear, hPost;
     readonly Func<Tensor, Tensor> act;
 
-    public LlamaMlp(LlamaConfig c, Func<HookSite, string, HookPoint> hook) : base("mlp")
+    public LlamaMlp(LlamaConfig c, Func<HookSite, HookPoint> hook) : base("mlp")
     {
         gate_proj = new Linear(c.DModel, c.DMlp, c.MlpBias);
         up_proj = new Linear(c.DModel, c.DMlp, c.MlpBias);
         down_proj = new Linear(c.DMlp, c.DModel, c.MlpBias);
         act = Activations.Get(c.HiddenAct, "config.json");
-        hPre = hook(Site.MlpPre, "[batch, pos, d_mlp]");
-        hPreLinear = hook(Site.MlpPreLinear, "[batch, pos, d_mlp]");
-        hPost = hook(Site.MlpPost, "[batch, pos, d_mlp]");
+        hPre = hook(Site.MlpPre);
+        hPreLinear = hook(Site.MlpPreLinear);
+        hPost = hook(Site.MlpPost);
         RegisterComponents();
     }
 

@@ -24,10 +24,10 @@ public sealed class LlamaForCausalLM : HookedModel
     LlamaForCausalLM(LlamaConfig c) : base("LlamaForCausalLM")
     {
         Config = c;
-        hEmbed = Point(HookName.Embed, "[batch, pos, d_model]");
-        model = new LlamaBackbone(c, (layer, site, shape) => Point(HookName.Of(site, layer), shape));
-        hLnFinalScale = Point(HookName.LnFinalScale, "[batch, pos, 1]");
-        hLnFinalNormalized = Point(HookName.LnFinalNormalized, "[batch, pos, d_model]");
+        hEmbed = Point(HookName.Embed);
+        model = new LlamaBackbone(c, (layer, site) => Point(HookName.Of(site, layer)));
+        hLnFinalScale = Point(HookName.LnFinalScale);
+        hLnFinalNormalized = Point(HookName.LnFinalNormalized);
         if (!c.TieWordEmbeddings) lm_head = new Linear(c.DModel, c.VocabSize, false);
         rotary = new Rotary(c.DHead, c.RopeTheta, c.RopeLinearFactor);
         Info = new ModelInfo
@@ -56,7 +56,7 @@ public sealed class LlamaForCausalLM : HookedModel
         Norm = model.norm, WU = UnembedWeight,
     };
 
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
+    protected override Tensor? ForwardPass(Tensor inputIds, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
         long b = inputIds.shape[0], p = inputIds.shape[1];
@@ -64,9 +64,11 @@ public sealed class LlamaForCausalLM : HookedModel
         var positions = Masks.PositionIds(attentionMask, b, p, x.device);                   // [batch, pos]
         var (cos, sin) = rotary.Angles(positions, x.dtype);                                 // [batch, pos, d_head]
         var allowed = Masks.Allowed(attentionMask, b, p, causal: true, x.device);           // [batch|1, 1, pos, pos]
-        foreach (var block in model.Blocks)
+        foreach (var block in model.Blocks.TakeWhile(_ => !StopReached))                   // ForwardTo: nothing after the stop hook's block
             x = LayerScope.Run(x, h => block.Forward(h, cos, sin, allowed));
+        if (StopReached) return null;
         var normed = hLnFinalNormalized.Run(model.norm.Apply(x, hLnFinalScale.Run(model.norm.Scale(x))));
+        if (StopReached) return null;
         var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
@@ -91,14 +93,14 @@ public sealed class LlamaBackbone : nn.Module
     public readonly ModuleList layers;
     public readonly RmsNorm norm;
 
-    public LlamaBackbone(LlamaConfig c, Func<int, HookSite, string, HookPoint> hook) : base("model")
+    public LlamaBackbone(LlamaConfig c, Func<int, HookSite, HookPoint> hook) : base("model")
     {
         embed_tokens = new Embedding(c.VocabSize, c.DModel);
         layers = new ModuleList();
         for (int l = 0; l < c.NLayers; l++)
         {
             int layer = l;
-            layers.Add(new LlamaBlock(c, layer, (site, shape) => hook(layer, site, shape)));
+            layers.Add(new LlamaBlock(c, layer, site => hook(layer, site)));
         }
         norm = new RmsNorm(c.DModel, c.RmsNormEps);
         RegisterComponents();

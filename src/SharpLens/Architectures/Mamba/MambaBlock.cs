@@ -18,15 +18,15 @@ namespace SharpLens.Architectures.Mamba;
 /// </summary>
 public static class MambaSite
 {
-    public static readonly HookSite InProj = Site.Of("mixer.hook_in_proj");
-    public static readonly HookSite Conv = Site.Of("mixer.hook_conv");
-    public static readonly HookSite ConvOut = Site.Of("mixer.hook_conv_out");
-    public static readonly HookSite Dt = Site.Of("mixer.hook_dt");
-    public static readonly HookSite B = Site.Of("mixer.hook_B");
-    public static readonly HookSite C = Site.Of("mixer.hook_C");
-    public static readonly HookSite SsmStates = Site.Of("mixer.hook_ssm_states");
-    public static readonly HookSite SsmOut = Site.Of("mixer.hook_ssm_out");
-    public static readonly HookSite SsmState = Site.Of("mixer.hook_ssm_state");
+    public static readonly HookSite InProj = Site.Of("mixer.hook_in_proj", "[batch, pos, 2·d_inner]");
+    public static readonly HookSite Conv = Site.Of("mixer.hook_conv", "[batch, pos, d_inner]");
+    public static readonly HookSite ConvOut = Site.Of("mixer.hook_conv_out", "[batch, pos, d_inner]");
+    public static readonly HookSite Dt = Site.Of("mixer.hook_dt", "[batch, pos, d_inner]");
+    public static readonly HookSite B = Site.Of("mixer.hook_B", "[batch, pos, d_state]");
+    public static readonly HookSite C = Site.Of("mixer.hook_C", "[batch, pos, d_state]");
+    public static readonly HookSite SsmStates = Site.Of("mixer.hook_ssm_states", "[batch, pos, d_inner, d_state]");
+    public static readonly HookSite SsmOut = Site.Of("mixer.hook_ssm_out", "[batch, pos, d_inner]");
+    public static readonly HookSite SsmState = Site.Of("mixer.hook_ssm_state", "[batch, d_inner, d_state]");
 }
 
 /// <summary>HF MambaBlock: norm, mixer. Field names are HF's, so parameter names match checkpoints.</summary>
@@ -37,14 +37,14 @@ public sealed class MambaBlock : nn.Module
     readonly HookPoint residPre, mixerOut, residPost;
     readonly bool residualInFp32;
 
-    public MambaBlock(MambaConfig c, int layer, Func<HookSite, string, HookPoint> hook) : base($"layers.{layer}")
+    public MambaBlock(MambaConfig c, int layer, Func<HookSite, HookPoint> hook) : base($"layers.{layer}")
     {
         residualInFp32 = c.ResidualInFp32;
-        residPre = hook(Site.ResidPre, "[batch, pos, d_model]");
+        residPre = hook(Site.ResidPre);
         norm = new RmsNorm(c.DModel, c.LayerNormEpsilon);
         mixer = new MambaMixer(c, hook);
-        mixerOut = hook(Site.MixerOut, "[batch, pos, d_model]");
-        residPost = hook(Site.ResidPost, "[batch, pos, d_model]");
+        mixerOut = hook(Site.MixerOut);
+        residPost = hook(Site.ResidPost);
         RegisterComponents();
     }
 
@@ -74,7 +74,7 @@ public sealed class MambaMixer : nn.Module
     readonly Func<Tensor, Tensor> act;
     readonly int dInner, dState, dtRank;
 
-    public MambaMixer(MambaConfig c, Func<HookSite, string, HookPoint> hook) : base("mixer")
+    public MambaMixer(MambaConfig c, Func<HookSite, HookPoint> hook) : base("mixer")
     {
         dInner = c.DInner; dState = c.DState; dtRank = c.DtRank;
         act = Activations.Get(c.HiddenAct, "config.json");
@@ -85,15 +85,15 @@ public sealed class MambaMixer : nn.Module
         A_log = new Parameter(Params.Empty(c.DInner, c.DState));
         D = new Parameter(Params.Empty(c.DInner));
         out_proj = new Linear(c.DInner, c.DModel, c.UseBias);
-        hInProj = hook(MambaSite.InProj, "[batch, pos, 2·d_inner]");
-        hConv = hook(MambaSite.Conv, "[batch, pos, d_inner]");
-        hConvOut = hook(MambaSite.ConvOut, "[batch, pos, d_inner]");
-        hDt = hook(MambaSite.Dt, "[batch, pos, d_inner]");
-        hB = hook(MambaSite.B, "[batch, pos, d_state]");
-        hC = hook(MambaSite.C, "[batch, pos, d_state]");
-        hStates = hook(MambaSite.SsmStates, "[batch, pos, d_inner, d_state]");
-        hSsmOut = hook(MambaSite.SsmOut, "[batch, pos, d_inner]");
-        hState = hook(MambaSite.SsmState, "[batch, d_inner, d_state]");
+        hInProj = hook(MambaSite.InProj);
+        hConv = hook(MambaSite.Conv);
+        hConvOut = hook(MambaSite.ConvOut);
+        hDt = hook(MambaSite.Dt);
+        hB = hook(MambaSite.B);
+        hC = hook(MambaSite.C);
+        hStates = hook(MambaSite.SsmStates);
+        hSsmOut = hook(MambaSite.SsmOut);
+        hState = hook(MambaSite.SsmState);
         RegisterComponents();
     }
 

@@ -23,9 +23,9 @@ public sealed class MambaForCausalLM : HookedModel
     MambaForCausalLM(MambaConfig c) : base("MambaForCausalLM")
     {
         Config = c;
-        hEmbed = Point(HookName.Embed, "[batch, pos, d_model]");
-        backbone = new MambaBackbone(c, (layer, site, shape) => Point(HookName.Of(site, layer), shape));
-        hLnFinalNormalized = Point(HookName.LnFinalNormalized, "[batch, pos, d_model]");
+        hEmbed = Point(HookName.Embed);
+        backbone = new MambaBackbone(c, (layer, site) => Point(HookName.Of(site, layer)));
+        hLnFinalNormalized = Point(HookName.LnFinalNormalized);
         if (!c.TieWordEmbeddings) lm_head = new Linear(c.DModel, c.VocabSize, false);
         Info = new ModelInfo
         {
@@ -60,15 +60,17 @@ public sealed class MambaForCausalLM : HookedModel
         Norm = backbone.norm_f, WU = UnembedWeight,
     };
 
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
+    protected override Tensor? ForwardPass(Tensor inputIds, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
         if (attentionMask is not null && !attentionMask.shape.SequenceEqual(inputIds.shape))
             throw new ArgumentException($"attention mask shape [{string.Join(",", attentionMask.shape)}] must equal input_ids shape [{string.Join(",", inputIds.shape)}]");
         var x = hEmbed.Run(backbone.embeddings.forward(inputIds));                         // [batch, pos, d_model]
-        foreach (var block in backbone.Blocks)
+        foreach (var block in backbone.Blocks.TakeWhile(_ => !StopReached))                // ForwardTo: nothing after the stop hook's block
             x = LayerScope.Run(x, h => block.Forward(h, attentionMask));
+        if (StopReached) return null;
         var normed = hLnFinalNormalized.Run(backbone.norm_f.forward(x.to(backbone.norm_f.weight.dtype))); // [batch, pos, d_model]
+        if (StopReached) return null;
         var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
@@ -119,14 +121,14 @@ public sealed class MambaBackbone : nn.Module
     public readonly ModuleList layers;
     public readonly RmsNorm norm_f;
 
-    public MambaBackbone(MambaConfig c, Func<int, HookSite, string, HookPoint> hook) : base("backbone")
+    public MambaBackbone(MambaConfig c, Func<int, HookSite, HookPoint> hook) : base("backbone")
     {
         embeddings = new Embedding(c.VocabSize, c.DModel);
         layers = new ModuleList();
         for (int l = 0; l < c.NLayers; l++)
         {
             int layer = l;
-            layers.Add(new MambaBlock(c, layer, (site, shape) => hook(layer, site, shape)));
+            layers.Add(new MambaBlock(c, layer, site => hook(layer, site)));
         }
         norm_f = new RmsNorm(c.DModel, c.LayerNormEpsilon);
         RegisterComponents();

@@ -14,31 +14,31 @@ namespace SharpLens.Architectures.RoFormer;
 
 /// <summary>
 /// LN(word + token_type(0)) [→ embeddings_project] → L × RoFormerLayer → cls.predictions (dense, act, LayerNorm, tied
-/// decoder + bias). No final norm and no linear readout (<see cref="HookedModel.Readout"/> is null).
+/// decoder + bias). No final norm and no linear readout (<see cref="HookedModel.Readout"/> is null). The MLM head is
+/// <see cref="HookedModel.Forward"/>; token-classification and bare checkpoints use <see cref="ClassifyTokens"/> and <see cref="Hidden"/>.
 /// </summary>
-public sealed class RoFormerForMaskedLM : HookedModel
+public sealed class RoFormerForMaskedLM : HookedModel, IEncoderHeads
 {
     public readonly RoFormerModel roformer;
     public readonly RoFormerOnlyMLMHead? cls;                  // RoFormerForMaskedLM
     public readonly Linear? classifier;                        // RoFormerForTokenClassification
-    readonly HookPoint hEmbed, hTokenTypeEmbed;
-    readonly HookPoint? hLmHeadNormalized;
+    readonly HookPoint hEmbed, hTokenTypeEmbed, hLmHeadNormalized;
     readonly Func<Tensor, Tensor> act;
 
     public RoFormerConfig Config { get; }
     public override ModelInfo Info { get; }
 
+    /// <summary>The embeddings and the MLM head's transform are embedding_size (d_embed) wide, not d_model.</summary>
+    const string EmbedShape = "[batch, pos, d_embed]";
+
     RoFormerForMaskedLM(RoFormerConfig c) : base("RoFormerForMaskedLM")
     {
         Config = c;
-        hEmbed = Point(HookName.Embed, "[batch, pos, d_embed]");
-        hTokenTypeEmbed = Point(HookName.Of(Site.TokenTypeEmbed), "[batch, pos, d_embed]");
-        roformer = new RoFormerModel(c, (layer, site, shape) => Point(HookName.Of(site, layer), shape));
-        if (c.Head == RoFormerHead.MaskedLm)
-        {
-            hLmHeadNormalized = Point(HookName.Of(Site.LmHeadNormalized), "[batch, pos, d_embed]");
-            cls = new RoFormerOnlyMLMHead(c);
-        }
+        hEmbed = Point(HookName.Embed, EmbedShape);
+        hTokenTypeEmbed = Point(HookName.Of(Site.TokenTypeEmbed), EmbedShape);
+        roformer = new RoFormerModel(c, (layer, site) => Point(HookName.Of(site, layer)));
+        hLmHeadNormalized = Point(HookName.Of(Site.LmHeadNormalized), EmbedShape);            // declared whatever the head; fires in Forward
+        if (c.Head == RoFormerHead.MaskedLm) cls = new RoFormerOnlyMLMHead(c);
         if (c.Head == RoFormerHead.TokenClassification) classifier = new Linear(c.DModel, c.NumLabels, true);
         act = Activations.Get(c.HiddenAct, "config.json");
         Info = new ModelInfo
@@ -75,9 +75,42 @@ public sealed class RoFormerForMaskedLM : HookedModel
 
     Tensor DecoderWeight => cls!.predictions.decoder?.weight ?? roformer.embeddings.word_embeddings.weight;  // [d_vocab, d_embed]
 
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
+    public override ModelHead Head => Config.Head switch
+    {
+        RoFormerHead.MaskedLm => ModelHead.LanguageModel,
+        RoFormerHead.TokenClassification => ModelHead.TokenClassification,
+        _ => ModelHead.None,
+    };
+
+    protected override Tensor? ForwardPass(Tensor inputIds, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
+        if (Encode(inputIds, attentionMask) is not Tensor x || cls is null) return null;    // stopped, or no MLM head (ForwardTo only)
+        var t = cls.predictions.transform;
+        var h = hLmHeadNormalized.Run(t.LayerNorm.forward(act(t.dense.forward(x))));       // [batch, pos, d_embed]
+        if (StopReached) return null;
+        var logits = Precision.Linear(h, DecoderWeight, cls.predictions.bias);              // [batch, pos, d_vocab]
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The encoder's last hidden state [batch, pos, d_model] (RoFormerModel's output), whatever the head.</summary>
+    public Tensor Hidden(Tensor inputIds, Tensor? attentionMask = null)
+    {
+        using var scope = NewDisposeScope();
+        return Encode(inputIds, attentionMask)!.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Token-classification logits [batch, pos, num_labels] (RoFormerForTokenClassification).</summary>
+    public Tensor ClassifyTokens(Tensor inputIds, Tensor? attentionMask = null)
+    {
+        if (classifier is null) throw new NotSupportedException($"this RoFormer checkpoint has a {Head} head, not a token-classification head");
+        using var scope = NewDisposeScope();
+        return classifier.forward(Encode(inputIds, attentionMask)!).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Embeddings and layers; null once <see cref="HookedModel.StopReached"/>.</summary>
+    Tensor? Encode(Tensor inputIds, Tensor? attentionMask)
+    {
         long b = inputIds.shape[0], p = inputIds.shape[1];
         if (p > Config.MaxPositions)      // HF's sinusoidal table has max_position_embeddings rows
             throw new ArgumentException($"sequence length {p} exceeds max_position_embeddings ({Config.MaxPositions})");
@@ -89,14 +122,9 @@ public sealed class RoFormerForMaskedLM : HookedModel
         var positions = Masks.PositionIds(attentionMask, b, p, x.device);                   // [batch, pos]
         var (cos, sin) = RotaryInterleaved.Angles(positions, Config.DHead, x.dtype);        // [batch, pos, d_head]
         var allowed = Masks.Allowed(attentionMask, b, p, causal: false, x.device);          // [batch|1, 1, pos, pos]
-        foreach (var layer in roformer.Layers)
+        foreach (var layer in roformer.Layers.TakeWhile(_ => !StopReached))                // ForwardTo: nothing after the stop hook's layer
             x = LayerScope.Run(x, h => layer.Forward(h, cos, sin, allowed));
-        if (cls is null)                                                                    // token logits or hidden states
-            return (classifier is null ? x : classifier.forward(x)).MoveToOuterDisposeScope();  // [batch, pos, num_labels | d_model]
-        var t = cls.predictions.transform;
-        var h = hLmHeadNormalized!.Run(t.LayerNorm.forward(act(t.dense.forward(x))));      // [batch, pos, d_embed]
-        var logits = Precision.Linear(h, DecoderWeight, cls.predictions.bias);              // [batch, pos, d_vocab]
-        return logits.MoveToOuterDisposeScope();
+        return StopReached ? null : x;                                                      // [batch, pos, d_model]
     }
 
     /// <summary>HF's <c>roformer.encoder.embed_positions.weight</c> for this config, for writing HF-loadable checkpoints.</summary>
@@ -130,7 +158,7 @@ public sealed class RoFormerModel : nn.Module
     public readonly Linear? embeddings_project;
     public readonly RoFormerEncoder encoder;
 
-    public RoFormerModel(RoFormerConfig c, Func<int, HookSite, string, HookPoint> hook) : base("roformer")
+    public RoFormerModel(RoFormerConfig c, Func<int, HookSite, HookPoint> hook) : base("roformer")
     {
         embeddings = new RoFormerEmbeddings(c);
         if (c.DEmbed != c.DModel) embeddings_project = new Linear(c.DEmbed, c.DModel, true);
@@ -161,13 +189,13 @@ public sealed class RoFormerEncoder : nn.Module
 {
     public readonly ModuleList layer;
 
-    public RoFormerEncoder(RoFormerConfig c, Func<int, HookSite, string, HookPoint> hook) : base("encoder")
+    public RoFormerEncoder(RoFormerConfig c, Func<int, HookSite, HookPoint> hook) : base("encoder")
     {
         layer = new ModuleList();
         for (int l = 0; l < c.NLayers; l++)
         {
             int i = l;
-            layer.Add(new RoFormerLayer(c, i, (site, shape) => hook(i, site, shape)));
+            layer.Add(new RoFormerLayer(c, i, site => hook(i, site)));
         }
         RegisterComponents();
     }

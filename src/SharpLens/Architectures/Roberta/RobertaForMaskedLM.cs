@@ -28,11 +28,11 @@ public sealed class RobertaForMaskedLM : HookedModel
     RobertaForMaskedLM(RobertaConfig c) : base("RobertaForMaskedLM")
     {
         Config = c;
-        hEmbed = Point(HookName.Embed, "[batch, pos, d_model]");
-        hPosEmbed = Point(HookName.PosEmbed, "[batch, pos, d_model]");
-        hTokenTypeEmbed = Point(HookName.Of(Site.TokenTypeEmbed), "[batch, pos, d_model]");
-        roberta = new RobertaModel(c, (layer, site, shape) => Point(HookName.Of(site, layer), shape));
-        hLmHeadNormalized = Point(HookName.Of(Site.LmHeadNormalized), "[batch, pos, d_model]");
+        hEmbed = Point(HookName.Embed);
+        hPosEmbed = Point(HookName.PosEmbed);
+        hTokenTypeEmbed = Point(HookName.Of(Site.TokenTypeEmbed));
+        roberta = new RobertaModel(c, (layer, site) => Point(HookName.Of(site, layer)));
+        hLmHeadNormalized = Point(HookName.Of(Site.LmHeadNormalized));
         lm_head = new RobertaLMHead(c);
         Info = new ModelInfo
         {
@@ -68,7 +68,7 @@ public sealed class RobertaForMaskedLM : HookedModel
         return m.cumsum(1, ScalarType.Int64) * m + Config.PadTokenId;                      // [batch, pos]
     }
 
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
+    protected override Tensor? ForwardPass(Tensor inputIds, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
         long b = inputIds.shape[0], p = inputIds.shape[1];
@@ -82,10 +82,12 @@ public sealed class RobertaForMaskedLM : HookedModel
         var type = hTokenTypeEmbed.Run(e.token_type_embeddings.forward(zeros_like(inputIds)));
         var x = e.LayerNorm.forward(word + type + pos);                                     // [batch, pos, d_model]
         var allowed = Masks.Allowed(attentionMask, b, p, causal: false, x.device);          // [batch|1, 1, pos, pos]
-        foreach (var layer in roberta.Layers)
+        foreach (var layer in roberta.Layers.TakeWhile(_ => !StopReached))                 // ForwardTo: nothing after the stop hook's layer
             x = LayerScope.Run(x, h => layer.Forward(h, allowed));
+        if (StopReached) return null;
         var h = lm_head.layer_norm.forward(nn.functional.gelu(lm_head.dense.forward(x)));
         h = hLmHeadNormalized.Run(h);                                                       // [batch, pos, d_model]
+        if (StopReached) return null;
         var logits = Precision.Linear(h, DecoderWeight, lm_head.bias);                      // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
     }
@@ -118,7 +120,7 @@ public sealed class RobertaModel : nn.Module
     public readonly RobertaEmbeddings embeddings;
     public readonly RobertaEncoder encoder;
 
-    public RobertaModel(RobertaConfig c, Func<int, HookSite, string, HookPoint> hook) : base("roberta")
+    public RobertaModel(RobertaConfig c, Func<int, HookSite, HookPoint> hook) : base("roberta")
     {
         embeddings = new RobertaEmbeddings(c);
         encoder = new RobertaEncoder(c, hook);
@@ -149,13 +151,13 @@ public sealed class RobertaEncoder : nn.Module
 {
     public readonly ModuleList layer;
 
-    public RobertaEncoder(RobertaConfig c, Func<int, HookSite, string, HookPoint> hook) : base("encoder")
+    public RobertaEncoder(RobertaConfig c, Func<int, HookSite, HookPoint> hook) : base("encoder")
     {
         layer = new ModuleList();
         for (int l = 0; l < c.NLayers; l++)
         {
             int i = l;
-            layer.Add(new RobertaLayer(c, i, (site, shape) => hook(i, site, shape)));
+            layer.Add(new RobertaLayer(c, i, site => hook(i, site)));
         }
         RegisterComponents();
     }

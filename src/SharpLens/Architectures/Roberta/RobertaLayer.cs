@@ -20,26 +20,26 @@ public sealed class RobertaLayer : nn.Module
     readonly Func<Tensor, Tensor> act;
     readonly int nHeads, dHead;
 
-    public RobertaLayer(RobertaConfig c, int layer, Func<HookSite, string, HookPoint> hook) : base($"layer.{layer}")
+    public RobertaLayer(RobertaConfig c, int layer, Func<HookSite, HookPoint> hook) : base($"layer.{layer}")
     {
         nHeads = c.NHeads; dHead = c.DHead;
         act = Activations.Get(c.HiddenAct, "config.json");
-        residPre = hook(Site.ResidPre, "[batch, pos, d_model]");
-        hq = hook(Site.Q, "[batch, pos, head, d_head]");
-        hk = hook(Site.K, "[batch, pos, head, d_head]");
-        hv = hook(Site.V, "[batch, pos, head, d_head]");
-        hScores = hook(Site.AttnScores, "[batch, head, query_pos, key_pos]");
-        hPattern = hook(Site.Pattern, "[batch, head, query_pos, key_pos]");
-        hZ = hook(Site.Z, "[batch, pos, head, d_head]");
-        hResult = hook(Site.Result, "[batch, pos, head, d_model]");
-        attnOut = hook(Site.AttnOut, "[batch, pos, d_model]");
-        ln1Scale = hook(Site.Ln1Scale, "[batch, pos, 1]");
-        residMid = hook(Site.ResidMid, "[batch, pos, d_model]");
-        mlpPre = hook(Site.MlpPre, "[batch, pos, d_mlp]");
-        mlpPost = hook(Site.MlpPost, "[batch, pos, d_mlp]");
-        mlpOut = hook(Site.MlpOut, "[batch, pos, d_model]");
-        ln2Scale = hook(Site.Ln2Scale, "[batch, pos, 1]");
-        residPost = hook(Site.ResidPost, "[batch, pos, d_model]");
+        residPre = hook(Site.ResidPre);
+        hq = hook(Site.Q);
+        hk = hook(Site.K);
+        hv = hook(Site.V);
+        hScores = hook(Site.AttnScores);
+        hPattern = hook(Site.Pattern);
+        hZ = hook(Site.Z);
+        hResult = hook(Site.Result);
+        attnOut = hook(Site.AttnOut);
+        ln1Scale = hook(Site.Ln1Scale);
+        residMid = hook(Site.ResidMid);
+        mlpPre = hook(Site.MlpPre);
+        mlpPost = hook(Site.MlpPost);
+        mlpOut = hook(Site.MlpOut);
+        ln2Scale = hook(Site.Ln2Scale);
+        residPost = hook(Site.ResidPost);
         attention = new BertAttentionWeights(c.DModel, c.LayerNormEps);
         intermediate = new BertIntermediateWeights(c.DModel, c.DMlp);
         output = new BertDenseNormWeights(c.DMlp, c.DModel, c.LayerNormEps);
