@@ -124,8 +124,11 @@ say "done: $OUT/manifest.json"
 
 # 5. model cards (every number read from the folder's own files by `sharplens card`) and the scores table
 knobs="SOURCES=\"$SOURCES\" TOKENS=$TOKENS LAYERS=$LAYERS D_MODEL=$D_MODEL HEADS=$HEADS D_STATE=$D_STATE SEQ_LEN=$SEQ_LEN BATCH=$BATCH LR=$LR MIN_LR=$MIN_LR WARMUP=$WARMUP SEED=$SEED THREADS=$THREADS PRECISION=$PRECISION VOCAB=$VOCAB FT_STEPS=$FT_STEPS FT_BATCH=$FT_BATCH FT_LR=$FT_LR FT_SEED=$FT_SEED TYPES=$TYPES EVAL_PAIRS=$EVAL_PAIRS POOL=$POOL CONV_KERNEL=$CONV_KERNEL CONV_MERGE=$CONV_MERGE models/ssm-interpret/reproduce.sh"
-card() {  # FOLDER TITLE (CMD holds the step's command)
-  $SHARPLENS card "$OUT/$1" --title "$2" --command "# everything: $knobs" --command "# this folder's step (WORK=$WORK, OUT=$OUT):" --command "${CMD[*]}" >/dev/null
+$SHARPLENS card --scores "$OUT/manifest.json" > "$OUT/SCORES.md.tmp" && mv "$OUT/SCORES.md.tmp" "$OUT/SCORES.md"
+printf '## Scores of the whole set (SCORES.md)\n\n' > "$WORK/card-notes.md" && cat "$OUT/SCORES.md" >> "$WORK/card-notes.md"
+card() {  # FOLDER TITLE (CMD holds the step's command); every card ends with the scores table of the whole set
+  $SHARPLENS card "$OUT/$1" --title "$2" --command "# everything: $knobs" --command "# this folder's step (WORK=$WORK, OUT=$OUT):" --command "${CMD[*]}" \
+    --notes "$WORK/card-notes.md" >/dev/null
 }
 pretrain_cmd codessm bigs "$CODESSM_D_MLP"; card codessm "CodeSSM (BiGS), pretrained with MLM"
 pretrain_cmd rocoder roberta-rope "$ROCODER_D_MLP"; card rocoder "RoCoder (RoFormer encoder, RoPE), pretrained with MLM"
@@ -134,5 +137,4 @@ for role in codessm rocoder codessm-hf; do
   finetune_cmd "$role" type-inference typeinf "${typeinf_args[@]}"; card "$role-typeinf" "$role fine-tuned on type inference"
   finetune_cmd "$role" code-search search "${search_args[@]}"; card "$role-search" "$role fine-tuned on code search"
 done
-$SHARPLENS card --scores "$OUT/manifest.json" > "$OUT/SCORES.md.tmp" && mv "$OUT/SCORES.md.tmp" "$OUT/SCORES.md"
 say "done: model cards and $OUT/SCORES.md"
