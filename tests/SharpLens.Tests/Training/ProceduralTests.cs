@@ -153,6 +153,43 @@ public class ProceduralTests
     }
 
     [Fact]
+    public void Nest_copy_names_a_literal_then_nests_calls_of_every_depth_around_it_without_the_template_chains()
+    {
+        var rng = new SplitMix64(21);
+        var depths = new int[7];
+        int printOrStr = 0, comments = 0;
+        for (int n = 0; n < 3000; n++)
+        {
+            var text = Procedural.NestCopyText(ref rng);
+            foreach (var f in Procedural.Forbidden) Assert.DoesNotContain(f, text);
+            Assert.DoesNotContain("str(str(", text);
+            var lines = text.TrimEnd('\n').Split('\n');
+            Assert.InRange(lines.Length, 2, 4);
+            var m = System.Text.RegularExpressions.Regex.Match(lines[0], @"^( *)(?:[\w.]+ =|# [a-z ]+) ([1-9]\d{0,4})$");
+            Assert.True(m.Success, $"first line neither NAME = N nor a comment naming N: {lines[0]}");
+            if (lines[0].TrimStart().StartsWith('#')) comments++;
+            var literal = m.Groups[2].Value;
+            foreach (var line in lines.Skip(1))
+            {
+                Assert.StartsWith(m.Groups[1].Value, line);
+                var inner = line[(line.LastIndexOf('(') + 1)..].Split(')', ',')[0];
+                Assert.Equal(literal, inner);                                            // always the literal
+                Assert.Equal(line.Count(c => c == '('), line.Count(c => c == ')'));
+                // nesting depth: the opening parens before the literal, less a wrapper like out.append(
+                int opens = line[..line.LastIndexOf('(')].Count(c => c == '(') + 1 - (line.TrimStart().StartsWith("out.append(") ? 1 : 0);
+                depths[opens]++;
+                if (System.Text.RegularExpressions.Regex.IsMatch(line, @"(^|[^\w.])(print|str)\(")) printOrStr++;
+            }
+        }
+        for (int d = 1; d <= 6; d++) Assert.InRange(depths[d], 500, 1700);              // uniform 1–6 (≈ 1,000 each)
+        Assert.True(printOrStr > 1000, $"print/str callees in {printOrStr} lines");
+        Assert.InRange(comments, 1200, 1800);                                             // half the samples name it in a comment
+        var a = new SplitMix64(3); var b = new SplitMix64(3);
+        Assert.Equal(Procedural.NestCopyText(ref a), Procedural.NestCopyText(ref b));
+        Assert.Contains("nest-copy", ProceduralMix.Kinds);
+    }
+
+    [Fact]
     public void Spread_schedule_interleaves_procedural_sequences_evenly_and_keeps_the_corpus_order()
     {
         using var run = new TinyRun();
