@@ -33,7 +33,11 @@ public static class ReferenceCheck
     /// <summary>Names in a reference file that are inputs, not outputs.</summary>
     static readonly HashSet<string> Inputs = ["input_ids", "attention_mask", "position_ids", "token_type_ids"];
 
-    public static ReferenceCheckResult Run(HookedModel model, string referencePath, double atol)
+    /// <summary>
+    /// Runs the model on the file's inputs and compares the logits and every stored hook tensor (only those
+    /// <paramref name="only"/> selects, when given: hooking fewer sites lets the forward pass take its fused kernels).
+    /// </summary>
+    public static ReferenceCheckResult Run(HookedModel model, string referencePath, double atol, HookFilter? only = null)
     {
         using var reference = SafeTensorsFile.Open(referencePath);
         if (!reference.Contains("input_ids")) throw new InvalidDataException($"{referencePath}: no 'input_ids' tensor to run the model on");
@@ -51,6 +55,7 @@ public static class ReferenceCheck
                 using (derived) comparisons.Add(Compare(name, derived, reference.Load(name), atol));
                 continue;
             }
+            if (catalog.Contains(name) && only is not null && !only.Matches(HookName.Parse(name))) { skipped.Add(name + " (not selected)"); continue; }
             if (name == "logits" || catalog.Contains(name)) wanted.Add(name);
             else comparisons.Add(new TensorComparison(name, reference.Shape(name), double.NaN, atol, "not a hook of this model"));
         }
