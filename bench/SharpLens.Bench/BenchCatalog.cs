@@ -12,5 +12,7 @@ internal static class BenchCatalog
         ["tokenizers"] = TokenizerBench.Run,
         ["parens-7b"] = ParensMemoryBench.Run,
         ["directprobe"] = DirectProbeBench.Run,
+        ["peer"] = PeerBench.Run,
+        ["peer-run"] = PeerBench.RunSide,
     };
 }
