@@ -52,9 +52,13 @@ public static class StrictLoader
             {
                 var stored = source.DTypeOf(key);
                 dtypes[stored] = dtypes.GetValueOrDefault(stored) + 1;
-                var t = source.Load(key);
-                if (t.is_floating_point() && t.dtype != dtype) t = t.to(dtype);
-                else if (!t.is_floating_point() && t.dtype != p.dtype) t = t.to(p.dtype);
+                var view = source.Load(key);
+                var t = view.is_floating_point() && view.dtype != dtype ? view.to(dtype)
+                    : !view.is_floating_point() && view.dtype != p.dtype ? view.to(p.dtype)
+                    : view;
+                // A converted tensor is a copy: release the view of the memory-mapped file now, or the whole mapping
+                // stays resident (and counted in RSS) until the garbage collector finalises the view.
+                if (!ReferenceEquals(t, view)) view.Dispose();
                 p.set_(t);
                 loaded.Add(key);
             }
