@@ -14,5 +14,6 @@ internal static class BenchCatalog
         ["directprobe"] = DirectProbeBench.Run,
         ["peer"] = PeerBench.Run,
         ["peer-run"] = PeerBench.RunSide,
+        ["activations"] = ActivationsBench.Run,
     };
 }

@@ -16,9 +16,9 @@ namespace SharpLens.Bench;
 /// [--out FILE.jsonl]</c>. Every (shape, dtype, mode) runs once per side per round, sides interleaved (A B A B …), each
 /// in its own process so peak RSS (VmHWM, reset after loading) is that run's alone. Both sides get the same allocator
 /// (Debian's tcmalloc preloaded where installed), threads, tokens and warm-up. A side is <c>pytorch</c> (Debian's
-/// python3-torch; skipped with a message when absent), <c>sharplens</c>, or <c>sharplens:-lever,…</c> with fused
+/// python3-torch; skipped with a message when absent), <c>sharplens</c>, or <c>sharplens:-lever:…</c> with fused
 /// kernels turned off (<see cref="FusedKernels"/>: attention, norms, gelu), to measure one lever against the others.
-/// Prints a Markdown ratio table (first side ÷ second side, per round) for docs/benchmarks.md.
+/// Prints Markdown ratio tables (the first side ÷ each other side, per round) for docs/benchmarks.md.
 /// </summary>
 internal static class PeerBench
 {
@@ -79,12 +79,16 @@ internal static class PeerBench
         return 0;
     }
 
-    /// <summary>The Markdown table: per (shape, dtype, mode), each side's tokens/s and peak RSS (min–max over rounds) and the
-    /// ratios first ÷ second side computed round by round.</summary>
+    /// <summary>Markdown tables, the first side against each other side: per (shape, dtype, mode), each side's tokens/s and
+    /// peak RSS (min–max over rounds) and the ratios computed round by round.</summary>
     static string Table(List<JsonObject> results, List<string> sides, string[] shapes, string[] dtypes, string[] modes)
     {
         if (sides.Count < 2) return "(one side: no ratios)";
-        string a = sides[0], b = sides[1];
+        return string.Join(Environment.NewLine, sides.Skip(1).Select(b => Table(results, sides[0], b, shapes, dtypes, modes)));
+    }
+
+    static string Table(List<JsonObject> results, string a, string b, string[] shapes, string[] dtypes, string[] modes)
+    {
         var sb = new System.Text.StringBuilder();
         sb.AppendLine($"| shape | dtype | run | {a} tokens/s | {b} tokens/s | speed {a} ÷ {b} | {a} peak RSS | {b} peak RSS | RSS {a} ÷ {b} |");
         sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
@@ -160,14 +164,16 @@ internal static class PeerBench
         catch (System.ComponentModel.Win32Exception) { return null; }
     }
 
+    /// <summary>bench/peers/torch_peer.py above the working directory or above this binary (a copied binary runs from the repository root).</summary>
     static string PeerScript()
     {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            var f = Path.Combine(d.FullName, "bench", "peers", "torch_peer.py");
-            if (File.Exists(f)) return f;
-        }
-        throw new FileNotFoundException("bench/peers/torch_peer.py not found above " + AppContext.BaseDirectory);
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+            {
+                var f = Path.Combine(d.FullName, "bench", "peers", "torch_peer.py");
+                if (File.Exists(f)) return f;
+            }
+        throw new FileNotFoundException("bench/peers/torch_peer.py not found above the working directory or " + AppContext.BaseDirectory);
     }
 
     static string LoadAverage()
@@ -177,14 +183,14 @@ internal static class PeerBench
     }
 
     /// <summary>
-    /// <c>peer-run --side sharplens[:-lever,…] --dir DIR --shape S --dtype D --mode forward|cache …</c>: one SharpLens
+    /// <c>peer-run --side sharplens[:-lever…] --dir DIR --shape S --dtype D --mode forward|cache …</c>: one SharpLens
     /// measurement, printed as one JSON line (the same fields as the peer script's).
     /// </summary>
     public static int RunSide(string[] args)
     {
         string Opt(string name, string def) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : def; }
         var side = Opt("--side", "sharplens");
-        foreach (var lever in side.Contains(':') ? side[(side.IndexOf(':') + 1)..].Split(',') : [])
+        foreach (var lever in side.Split(':').Skip(1))
             switch (lever)
             {
                 case "-attention": FusedKernels.Attention = false; break;
@@ -211,8 +217,10 @@ internal static class PeerBench
         var times = new List<double>();
         int nCached = 0;
         long cachedBytes = 0;
+        var cpu0 = TimeSpan.Zero;
         for (int i = 0; i < warmup + reps; i++)
         {
+            if (i == warmup) cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             if (mode == "cache")
             {
@@ -228,12 +236,13 @@ internal static class PeerBench
             }
             if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
         }
+        double cpuS = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         double tokensPerS = batch * seq / times.Average();
         var json = new JsonObject
         {
             ["side"] = side, ["version"] = typeof(HookedModel).Assembly.GetName().Version?.ToString(), ["arch"] = shape,
             ["dtype"] = Opt("--dtype", "float32"), ["mode"] = mode, ["params"] = nParams, ["threads"] = get_num_threads(),
-            ["tokens"] = batch * seq, ["times_s"] = new JsonArray(times.Select(t => (JsonNode)t).ToArray()), ["tokens_per_s"] = tokensPerS,
+            ["tokens"] = batch * seq, ["times_s"] = new JsonArray(times.Select(t => (JsonNode)t).ToArray()), ["tokens_per_s"] = tokensPerS, ["cpu_s"] = cpuS,
             ["rss_loaded_mib"] = rssLoaded, ["peak_rss_mib"] = Rss.PeakMiB(), ["cached_tensors"] = nCached, ["cached_bytes"] = cachedBytes,
         };
         if (mode == "forward")

@@ -224,6 +224,8 @@ def main():
     with torch.inference_mode():
         for i in range(a.warmup + a.reps):
             store.clear()
+            if i == a.warmup:
+                cpu0 = time.process_time()
             t0 = time.perf_counter()
             logits = model(ids)
             dt = time.perf_counter() - t0
@@ -232,11 +234,12 @@ def main():
             n_cached = len(store) + 1                                           # + the logits, which SharpLens's cache also owns
             cached_bytes = sum(t.numel() * t.element_size() for t in store.values()) + logits.numel() * logits.element_size()
             del logits
+    cpu = time.process_time() - cpu0
     mean = sum(times) / len(times)
     print(json.dumps({
         "side": "pytorch", "version": torch.__version__, "arch": a.arch, "dtype": a.dtype, "mode": a.mode,
         "params": params, "threads": torch.get_num_threads(), "tokens": a.batch * a.seq, "times_s": times,
-        "tokens_per_s": a.batch * a.seq / mean, "rss_loaded_mib": rss_loaded, "peak_rss_mib": rss_mib("VmHWM:"),
+        "tokens_per_s": a.batch * a.seq / mean, "cpu_s": cpu, "rss_loaded_mib": rss_loaded, "peak_rss_mib": rss_mib("VmHWM:"),
         "cached_tensors": n_cached if cache_mode else 0, "cached_bytes": cached_bytes if cache_mode else 0,
     }))
     return 0
