@@ -17,7 +17,7 @@ namespace SharpLens.Bench;
 /// in its own process so peak RSS (VmHWM, reset after loading) is that run's alone. Both sides get the same allocator
 /// (Debian's tcmalloc preloaded where installed), threads, tokens and warm-up. A side is <c>pytorch</c> (Debian's
 /// python3-torch; skipped with a message when absent), <c>sharplens</c>, or <c>sharplens:-lever:…</c> with fused
-/// kernels turned off (<see cref="FusedKernels"/>: attention, norms, gelu), to measure one lever against the others.
+/// kernels turned off (<see cref="FusedKernels"/>: attention, norms, gelu, bias), to measure one lever against the others.
 /// Prints Markdown ratio tables (the first side ÷ each other side, per round) for docs/benchmarks.md.
 /// </summary>
 internal static class PeerBench
@@ -80,7 +80,9 @@ internal static class PeerBench
     }
 
     /// <summary>Markdown tables, the first side against each other side: per (shape, dtype, mode), each side's tokens/s and
-    /// peak RSS (min–max over rounds) and the ratios computed round by round.</summary>
+    /// peak RSS (min–max over rounds) and the ratios computed round by round. Tokens per CPU-second (the timed reps'
+    /// process CPU time; both sides time the same tokens) is less disturbed by other jobs than wall time, but counts
+    /// threads spinning at barriers.</summary>
     static string Table(List<JsonObject> results, List<string> sides, string[] shapes, string[] dtypes, string[] modes)
     {
         if (sides.Count < 2) return "(one side: no ratios)";
@@ -90,8 +92,8 @@ internal static class PeerBench
     static string Table(List<JsonObject> results, string a, string b, string[] shapes, string[] dtypes, string[] modes)
     {
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine($"| shape | dtype | run | {a} tokens/s | {b} tokens/s | speed {a} ÷ {b} | {a} peak RSS | {b} peak RSS | RSS {a} ÷ {b} |");
-        sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine($"| shape | dtype | run | {a} tokens/s | {b} tokens/s | speed {a} ÷ {b} | tokens/CPU-s {a} ÷ {b} | {a} peak RSS | {b} peak RSS | RSS {a} ÷ {b} |");
+        sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var shape in shapes)
             foreach (var dtype in dtypes)
                 foreach (var mode in modes)
@@ -105,6 +107,7 @@ internal static class PeerBench
                     sb.AppendLine($"| {shape} | {dtype} | {(mode == "cache" ? "forward + full cache" : "forward")} " +
                         $"| {Range(pairs.Select(p => V(p.A!, "tokens_per_s")), "F0")} | {Range(pairs.Select(p => V(p.B!, "tokens_per_s")), "F0")} " +
                         $"| {Range(pairs.Select(p => V(p.A!, "tokens_per_s") / V(p.B!, "tokens_per_s")), "F2")}× " +
+                        $"| {Range(pairs.Select(p => V(p.B!, "cpu_s") / V(p.A!, "cpu_s")), "F2")}× " +
                         $"| {Range(pairs.Select(p => V(p.A!, "peak_rss_mib")), "F0")} MiB | {Range(pairs.Select(p => V(p.B!, "peak_rss_mib")), "F0")} MiB " +
                         $"| {Range(pairs.Select(p => V(p.A!, "peak_rss_mib") / V(p.B!, "peak_rss_mib")), "F2")}× |");
                 }
@@ -196,7 +199,8 @@ internal static class PeerBench
                 case "-attention": FusedKernels.Attention = false; break;
                 case "-norms": FusedKernels.Norms = false; break;
                 case "-gelu": FusedKernels.Gelu = false; break;
-                default: throw new ArgumentException($"unknown lever '{lever}' (-attention, -norms, -gelu)");
+                case "-bias": FusedKernels.Bias = false; break;
+                default: throw new ArgumentException($"unknown lever '{lever}' (-attention, -norms, -gelu, -bias)");
             }
         var dir = Opt("--dir", "");
         string shape = Opt("--shape", "gpt2"), mode = Opt("--mode", "forward");
