@@ -69,7 +69,10 @@ internal static class ActivationsBench
         Console.WriteLine($"|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         Console.WriteLine($"| {info.Prompts:N0} | {info.Rows:N0} | {info.Hooks.Count} | {info.DType} | {info.Chunks.Count} | {onDisk / 1e6:F0} MB | {wall:F1} s | {cpu:F1} s " +
             $"| {info.Rows / wall:N0} | {values / wall / 1e6:F2} M | {info.Bytes / wall / 1e6:F1} | {rssStart:F0} MiB | {peak:F0} MiB |");
-        Console.WriteLine($"load average at end {LoadAverage()}");
+        long cells = batches.Sum(b => (long)b.Ids.Length * b.Ids[0].Length);
+        Console.WriteLine($"padding: {cells - info.Rows:N0} of {cells:N0} batch cells ({100.0 * (cells - info.Rows) / cells:F1} %), not stored; " +
+            $"the same hooks for every prompt kept in memory as RunWithCache keeps them (float32, padding included) would be {values / info.Rows * cells * 4 / 1e6:F0} MB; " +
+            $"load average at end {LoadAverage()}");
         if (!args.Contains("--keep")) Directory.Delete(outDir, true);
         return 0;
     }
