@@ -52,13 +52,14 @@ public static class StrictLoader
             {
                 var stored = source.DTypeOf(key);
                 dtypes[stored] = dtypes.GetValueOrDefault(stored) + 1;
+                // One scope per tensor: the parameter keeps the storage it is set to, and every handle made on the way
+                // (the file view and its narrow, the unconverted source) is released now. Left to the garbage collector,
+                // those handles kept the whole memory-mapped file resident (and counted in RSS) after a conversion.
+                using var scope = NewDisposeScope();
                 var view = source.Load(key);
                 var t = view.is_floating_point() && view.dtype != dtype ? view.to(dtype)
                     : !view.is_floating_point() && view.dtype != p.dtype ? view.to(p.dtype)
                     : view;
-                // A converted tensor is a copy: release the view of the memory-mapped file now, or the whole mapping
-                // stays resident (and counted in RSS) until the garbage collector finalises the view.
-                if (!ReferenceEquals(t, view)) view.Dispose();
                 p.set_(t);
                 loaded.Add(key);
             }
