@@ -11,7 +11,7 @@ namespace SharpLens.Bench;
 /// <summary>
 /// Usage: <c>activations [--model models/sharplens-py-small] [--prompts 10000] [--batch 32] [--max-tokens 128]
 /// [--sites resid_post] [--positions all|last] [--dtype bfloat16|float32] [--chunk-mb 256] [--threads 2]
-/// [--source /usr/lib/python3.11] [--out /tmp/sharplens-activations] [--keep]</c>. Prompts are consecutive 12-line
+/// [--source /usr/lib/python3.11] [--out /tmp/sharplens-activations] [--baseline-batches 20] [--keep]</c>. Prompts are consecutive 12-line
 /// windows of the source folder's <c>*.py</c> files (ordinal path order), tokenized by the model's tokenizer, cut at
 /// max-tokens and right-padded per batch. Peak RSS is VmHWM, reset after loading the model and tokenizing.
 /// </summary>
@@ -44,6 +44,19 @@ internal static class ActivationsBench
         Console.WriteLine($"model {modelDir} ({model.Info.Architecture}, {model.Info.NLayers} layers, d_model {model.Info.DModel}); " +
             $"{texts.Count} prompts in {batches.Count} batches of {batch}, ≤ {maxTokens} tokens; {names.Count} hooks ({plan.Hooks.Description}), " +
             $"positions {positions}, {dtype}, chunks of {chunkBytes >> 20} MiB; threads {get_num_threads()}; load average {LoadAverage()}");
+        // Baseline: plain forward passes (no hooks, logits freed) over the first batches, for the cost of recording and writing.
+        int baseBatches = Math.Min(int.Parse(Opt("--baseline-batches", "20")), batches.Count);
+        var swBase = Stopwatch.StartNew();
+        long baseTokens = 0;
+        foreach (var b in batches.Take(baseBatches))
+        {
+            using var scope = NewDisposeScope();
+            var ids = tensor(b.Ids.SelectMany(r => r.Select(i => (long)i)).ToArray()).reshape(b.Ids.Length, b.Ids[0].Length);
+            var mask = tensor(b.AttentionMask.SelectMany(r => r.Select(i => (long)i)).ToArray()).reshape(ids.shape);
+            model.Run(ids, mask).Dispose();
+            baseTokens += b.AttentionMask.Sum(r => r.Sum());
+        }
+        double baseRate = baseTokens / swBase.Elapsed.TotalSeconds;
         GC.Collect();
         double rssStart = Rss.CurrentMiB();
         Rss.ResetPeak();
@@ -69,6 +82,7 @@ internal static class ActivationsBench
         Console.WriteLine($"|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         Console.WriteLine($"| {info.Prompts:N0} | {info.Rows:N0} | {info.Hooks.Count} | {info.DType} | {info.Chunks.Count} | {onDisk / 1e6:F0} MB | {wall:F1} s | {cpu:F1} s " +
             $"| {info.Rows / wall:N0} | {values / wall / 1e6:F2} M | {info.Bytes / wall / 1e6:F1} | {rssStart:F0} MiB | {peak:F0} MiB |");
+        Console.WriteLine($"plain forward (no hooks) over the first {baseBatches} batches: {baseRate:N0} real tokens/s, against {info.Rows / wall:N0} rows/s recorded and written");
         long cells = batches.Sum(b => (long)b.Ids.Length * b.Ids[0].Length);
         Console.WriteLine($"padding: {cells - info.Rows:N0} of {cells:N0} batch cells ({100.0 * (cells - info.Rows) / cells:F1} %), not stored; " +
             $"the same hooks for every prompt kept in memory as RunWithCache keeps them (float32, padding included) would be {values / info.Rows * cells * 4 / 1e6:F0} MB; " +

@@ -226,6 +226,10 @@ internal static class PeerBench
         };
         int reps = int.Parse(Opt("--reps", "2")), warmup = int.Parse(Opt("--warmup", "1")), threads = int.Parse(Opt("--threads", "2"));
         int batch = int.Parse(Opt("--batch", "8")), seq = int.Parse(Opt("--seq", "128"));
+        // Diagnostics only (never in a peer comparison): --without SITE,… leaves those sites out of the full cache.
+        var without = Opt("--without", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var filter = without.Length == 0 ? HookFilter.All
+            : HookFilter.Where(n => !without.Any(w => n.Site.Path.EndsWith(w, StringComparison.Ordinal)), "all but " + string.Join(",", without));
         set_num_threads(threads);
         manual_seed(0);
         var (gemm, gemmCpu) = mode == "forward" ? Gemm(dtype) : (double.NaN, double.NaN);
@@ -244,7 +248,7 @@ internal static class PeerBench
             var sw = Stopwatch.StartNew();
             if (mode == "cache")
             {
-                using var cache = model.RunWithCache(ids);
+                using var cache = model.RunWithCache(ids, filter);
                 sw.Stop();
                 nCached = cache.Count + 1;
                 cachedBytes = cache.Names.Sum(n => cache[n].NumberOfElements * cache[n].ElementSize) + cache.Logits!.NumberOfElements * cache.Logits.ElementSize;
