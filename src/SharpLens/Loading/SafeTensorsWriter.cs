@@ -1,7 +1,6 @@
 // Writes safetensors files (8-byte header length, JSON header padded to 8, contiguous little-endian data), atomically.
 using System.Text;
 using System.Text.Json;
-using SharpLens.Training;
 using static TorchSharp.torch;
 
 namespace SharpLens.Loading;
@@ -45,7 +44,7 @@ public static class SafeTensorsWriter
         }
         var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
         int pad = (8 - json.Length % 8) % 8;
-        AtomicFile.Write(path, fs =>
+        WriteAtomically(path, fs =>
         {
             fs.Write(BitConverter.GetBytes((ulong)(json.Length + pad)));
             fs.Write(json);
@@ -80,6 +79,17 @@ public static class SafeTensorsWriter
         json.CopyTo(headerBytes, 0);
         for (int i = json.Length; i < headerBytes.Length; i++) headerBytes[i] = (byte)' ';
 
+        WriteAtomically(path, fs =>
+        {
+            fs.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
+            fs.Write(headerBytes);
+            foreach (var c in blobs) if (c.NumberOfElements > 0) fs.Write(c.bytes);
+        });
+    }
+
+    /// <summary>Writes to a temporary name in the same folder, then renames (Loading keeps its own: Reports' AtomicFile is a layer above).</summary>
+    static void WriteAtomically(string path, Action<FileStream> write)
+    {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         var tmp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
@@ -87,9 +97,7 @@ public static class SafeTensorsWriter
         {
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
             {
-                fs.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
-                fs.Write(headerBytes);
-                foreach (var c in blobs) if (c.NumberOfElements > 0) fs.Write(c.bytes);
+                write(fs);
                 fs.Flush(true);
             }
             File.Move(tmp, path, overwrite: true);

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using SharpLens.Hooks;
 using SharpLens.Loading;
-using SharpLens.Training;
 using static TorchSharp.torch;
 
 namespace SharpLens.Reports;

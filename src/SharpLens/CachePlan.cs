@@ -1,7 +1,8 @@
 // A cached run that keeps only what an analysis reads: some hooks, some positions, in a storage dtype, as rows.
+using SharpLens.Hooks;
 using static TorchSharp.torch;
 
-namespace SharpLens.Hooks;
+namespace SharpLens;
 
 /// <summary>Which positions of each sequence a <see cref="CachePlan"/> keeps.</summary>
 public enum CachePositions
@@ -110,6 +111,7 @@ public sealed class ActivationRows : IDisposable
     /// <summary>Number of rows.</summary>
     public long Count => Sequence.shape[0];
 
+    /// <summary>Frees the rows and their indices.</summary>
     public void Dispose()
     {
         Cache.Dispose();
