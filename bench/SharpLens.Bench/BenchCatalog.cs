@@ -12,5 +12,8 @@ internal static class BenchCatalog
         ["tokenizers"] = TokenizerBench.Run,
         ["parens-7b"] = ParensMemoryBench.Run,
         ["directprobe"] = DirectProbeBench.Run,
+        ["peer"] = PeerBench.Run,
+        ["peer-run"] = PeerBench.RunSide,
+        ["activations"] = ActivationsBench.Run,
     };
 }

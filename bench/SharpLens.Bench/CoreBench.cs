@@ -1,7 +1,6 @@
 // Core benchmark: a GPT-2-small-shaped (124M) random checkpoint — load time, peak RSS, forward tokens/s (8×128) with
 // and without a full cache, and MFU against the fp32/bf16 GEMM rate measured in the same run.
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using SharpLens.Hooks;
 using SharpLens.Loading;
 using TorchSharp;
@@ -16,7 +15,7 @@ internal static class CoreBench
         torch.set_num_threads(Environment.ProcessorCount);
         int batch = 8, seq = 128, reps = args.Length > 0 ? int.Parse(args[0]) : 3;
         var dir = Path.Combine(Path.GetTempPath(), "sharplens-bench-gpt2-124m");
-        long written = WriteRandomGpt2(dir);
+        long written = RandomCheckpoint.Write(dir, RandomCheckpoint.Config("gpt2"));
         Console.WriteLine($"checkpoint: {dir} ({written / 1e6:F0} MB f32), threads {torch.get_num_threads()}, rss {Rss.CurrentMiB():F0} MiB");
         var rows = new List<string>();
         // One dtype per process gives clean peak-RSS numbers (freed memory is not always returned to the OS):
@@ -74,31 +73,6 @@ internal static class CoreBench
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < reps; i++) a.matmul(b).Dispose();
         return 2.0 * 1024 * 768 * 3072 * reps / sw.Elapsed.TotalSeconds;
-    }
-
-    static long WriteRandomGpt2(string dir)
-    {
-        Directory.CreateDirectory(dir);
-        var config = new JsonObject
-        {
-            ["model_type"] = "gpt2", ["architectures"] = new JsonArray("GPT2LMHeadModel"), ["vocab_size"] = 50257,
-            ["n_positions"] = 1024, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["activation_function"] = "gelu_new",
-            ["layer_norm_epsilon"] = 1e-5,
-        };
-        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
-        var arch = ModelLoader.Create(HfConfig.Load(Path.Combine(dir, "config.json")));
-        using var model = arch.Model;
-        var gen = new Generator(0);
-        using (no_grad())
-            foreach (var (name, p) in model.named_parameters())
-            {
-                if (name.EndsWith(".bias")) p.zero_();
-                else if (name.Contains("ln_")) p.fill_(1.0);
-                else p.normal_(0, 0.02, gen);
-            }
-        var path = Path.Combine(dir, "model.safetensors");
-        SafeTensorsWriter.Write(path, model.named_parameters().Select(x => (x.name, (Tensor)x.parameter)));
-        return new FileInfo(path).Length;
     }
 }
 

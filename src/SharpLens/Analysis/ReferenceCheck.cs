@@ -27,9 +27,10 @@ public static class ReferenceCheck
 
     /// <summary>
     /// Runs <paramref name="model"/> on the reference file's input_ids (and attention_mask) and compares its logits and
-    /// every stored hook tensor (or derived tensor) within <paramref name="atol"/>.
+    /// every stored hook tensor (or derived tensor) within <paramref name="atol"/>; only the hooks <paramref name="only"/>
+    /// selects, when given (hooking fewer sites lets the forward pass take its fused kernels).
     /// </summary>
-    public static ReferenceCheckResult Run(HookedModel model, string referencePath, double atol)
+    public static ReferenceCheckResult Run(HookedModel model, string referencePath, double atol, HookFilter? only = null)
     {
         using var reference = SafeTensorsFile.Open(referencePath);
         if (!reference.Contains("input_ids")) throw new InvalidDataException($"{referencePath}: no 'input_ids' tensor to run the model on");
@@ -47,6 +48,7 @@ public static class ReferenceCheck
                 using (derived) comparisons.Add(Compare(name, derived, reference.Load(name), atol));
                 continue;
             }
+            if (catalog.Contains(name) && only is not null && !only.Matches(HookName.Parse(name))) { skipped.Add(name + " (not selected)"); continue; }
             if (name == "logits" || catalog.Contains(name)) wanted.Add(name);
             else comparisons.Add(new TensorComparison(name, reference.Shape(name), double.NaN, atol, "not a hook of this model"));
         }

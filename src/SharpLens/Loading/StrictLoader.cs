@@ -52,9 +52,14 @@ internal static class StrictLoader
             {
                 var stored = source.DTypeOf(key);
                 dtypes[stored] = dtypes.GetValueOrDefault(stored) + 1;
-                var t = source.Load(key);
-                if (t.is_floating_point() && t.dtype != dtype) t = t.to(dtype);
-                else if (!t.is_floating_point() && t.dtype != p.dtype) t = t.to(p.dtype);
+                // One scope per tensor: the parameter keeps the storage it is set to, and every handle made on the way
+                // (the file view and its narrow, the unconverted source) is released now. Left to the garbage collector,
+                // those handles kept the whole memory-mapped file resident (and counted in RSS) after a conversion.
+                using var scope = NewDisposeScope();
+                var view = source.Load(key);
+                var t = view.is_floating_point() && view.dtype != dtype ? view.to(dtype)
+                    : !view.is_floating_point() && view.dtype != p.dtype ? view.to(p.dtype)
+                    : view;
                 p.set_(t);
                 loaded.Add(key);
             }

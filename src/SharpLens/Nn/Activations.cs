@@ -16,7 +16,9 @@ public static class Activations
         _ => throw new NotSupportedException($"{configPath}: activation '{name}' is not supported (silu, gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, tanh are)"),
     };
 
-    /// <summary>0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+    /// <summary>0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); in inference libtorch's fused gelu(tanh) (<see cref="FusedKernels.Gelu"/>).</summary>
     public static Tensor GeluTanh(Tensor x) =>
-        0.5 * x * (1.0 + (Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * x.pow(3))).tanh());
+        FusedKernels.Gelu && FusedKernels.Inference
+            ? nn.functional.gelu(x, TorchSharp.Modules.GELU.Approximate.tanh)
+            : 0.5 * x * (1.0 + (Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * x.pow(3))).tanh());
 }

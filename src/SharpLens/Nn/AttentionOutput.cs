@@ -23,11 +23,7 @@ public static class AttentionOutput
     public static Tensor ProjectConv1D(Tensor z, Tensor weight, Tensor? bias, HookPoint result)
     {
         long b = z.shape[0], p = z.shape[1], h = z.shape[2], dh = z.shape[3];
-        if (!result.IsActive)
-        {
-            var flat = Precision.MatMul(z.reshape(b, p, h * dh), weight);
-            return bias is null ? flat : flat + bias;
-        }
+        if (!result.IsActive) return Conv1D.Product(z.reshape(b, p, h * dh), weight, bias);
         var wo = weight.view(h, dh, weight.shape[1]);                                       // [head, d_head, d_model]
         var perHead = result.Run(einsum("bphd,hdm->bphm", z, wo));                          // [batch, pos, head, d_model]
         var sum = perHead.sum(2);

@@ -21,5 +21,14 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => Precision.MatMul(x, weight) + bias;         // [.., in] → [.., out]
+    public override Tensor forward(Tensor x) => Product(x, weight, bias);                   // [.., in] → [.., out]
+
+    /// <summary>x W + b for W [in, out]; in inference the bias is added by the product itself (addmm), one pass fewer.</summary>
+    public static Tensor Product(Tensor x, Tensor weight, Tensor? bias)
+    {
+        if (bias is not null && FusedKernels.Bias && FusedKernels.Inference)
+            return bias.addmm(x.reshape(-1, weight.shape[0]), weight).view([.. x.shape[..^1], weight.shape[1]]);
+        var y = Precision.MatMul(x, weight);
+        return bias is null ? y : y + bias;
+    }
 }

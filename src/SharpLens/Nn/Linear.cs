@@ -1,4 +1,5 @@
 // Leaf layers with HF parameter names and layouts: Linear ([out,in]), Embedding, RMSNorm, LayerNorm.
+using SharpLens.Hooks;
 using TorchSharp;
 using Parameter = TorchSharp.Modules.Parameter;
 using static TorchSharp.torch;
@@ -81,6 +82,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>, INorm
 
     static Tensor Normalized(Tensor x, Tensor scale) => x.to(ScalarType.Float32) / scale;
 
+    /// <summary>The norm with its hook_scale site fired (a hook there may replace the divisor).</summary>
+    public Tensor Forward(Tensor x, HookPoint scale) => Apply(x, scale.Run(Scale(x)));
+
     public override Tensor forward(Tensor x) => Apply(x, Scale(x));
 }
 
@@ -115,6 +119,15 @@ public sealed class LayerNorm : nn.Module<Tensor, Tensor>, INorm
         var xf = x.to(ScalarType.Float32);
         return (xf - xf.mean([-1], keepdim: true)) / scale;
     }
+
+    /// <summary>
+    /// The norm with its hook_scale site fired (a hook there may replace the divisor). Where nothing listens there, in
+    /// inference, libtorch's fused layer_norm computes the same function in one pass (statistics in float32).
+    /// </summary>
+    public Tensor Forward(Tensor x, HookPoint scale) =>
+        FusedKernels.Norms && FusedKernels.Inference && !scale.IsActive
+            ? nn.functional.layer_norm(x, [weight.shape[0]], weight, bias, Eps)
+            : Apply(x, scale.Run(Scale(x)));
 
     public override Tensor forward(Tensor x) => Apply(x, Scale(x));
 }

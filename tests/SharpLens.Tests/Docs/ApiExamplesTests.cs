@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using SharpLens.Analysis;
 using SharpLens.Hooks;
 using SharpLens.Loading;
+using SharpLens.Reports;
 using SharpLens.Tests.Support;
 using SharpLens.Tokenization;
 using static TorchSharp.torch;
@@ -102,5 +103,20 @@ public class ApiExamplesTests
             model.Run(ids).Dispose();
         var pattern0 = kept[HookName.Pattern(0)];                                              // still readable: the cache holds its own handle
         TensorAssert.Close(patterns[HookName.Pattern(0)], pattern0, 0, "pattern kept by a hook");
+
+        using var tmp = new TempDir();
+        var folder = tmp.File("acts");
+        var plan = new CachePlan { Hooks = HookFilter.Site(Site.ResidPost), Positions = CachePositions.Last, DType = ScalarType.BFloat16 };
+        using var lastRows = plan.Run(model, ids);                              // [batch, d_model] per layer, bfloat16
+        var lastResid = lastRows.Cache[HookName.ResidPost(2)];                  // layer 2 at each prompt's last token
+        using (var writer = new ActivationDatasetWriter(folder, plan with { Positions = CachePositions.All }))
+        {
+            writer.Add(model, ids);                                             // once per batch (ids, mask); chunks fill and are written
+            Console.WriteLine($"{writer.Complete().Rows} rows");               // writes dataset.json: hooks, dtype, prompts, rows, chunks
+        }
+        var everyToken = ActivationDataset.Load(folder, HookName.ResidPost(2).ToString());   // [tokens, d_model]
+        Assert.Equal(ids.shape[1], ActivationDataset.Read(folder).Rows);
+        Assert.Equal(new long[] { 1, model.Info.DModel }, lastResid.shape);
+        TensorAssert.Equal(everyToken[-1].unsqueeze(0), lastResid, "the last token's row of both");
     }
 }

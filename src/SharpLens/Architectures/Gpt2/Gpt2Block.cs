@@ -33,13 +33,13 @@ public sealed class Gpt2Block : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor allowed)                                         // x: [batch, pos, d_model]
+    public Tensor Forward(Tensor x, AttentionMask mask)                                     // x: [batch, pos, d_model]
     {
         x = residPre.Run(x);
-        var h = ln1Normalized.Run(ln_1.Apply(x, ln1Scale.Run(ln_1.Scale(x))));
-        var a = attnOut.Run(attn.Forward(h, allowed));                                      // [batch, pos, d_model]
+        var h = ln1Normalized.Run(ln_1.Forward(x, ln1Scale));
+        var a = attnOut.Run(attn.Forward(h, mask));                                         // [batch, pos, d_model]
         var mid = residMid.Run(x + a);
-        var h2 = ln2Normalized.Run(ln_2.Apply(mid, ln2Scale.Run(ln_2.Scale(mid))));
+        var h2 = ln2Normalized.Run(ln_2.Forward(mid, ln2Scale));
         var m = mlpOut.Run(mlp.Forward(h2));                                                // [batch, pos, d_model]
         return residPost.Run(mid + m);
     }
@@ -52,13 +52,14 @@ public sealed class Gpt2Attention : nn.Module
     readonly HookPoint hq, hk, hv, hScores, hPattern, hZ, hResult;
     readonly int nHeads, dHead, dModel;
     readonly double divisor;                 // sqrt(d_head) if scale_attn_weights, times (layer + 1) if by inverse layer idx
-    readonly bool upcast;
+    readonly bool upcast, fusable;           // fusable: the fused kernel's 1/√d_head scaling and dtype are this layer's
 
     public Gpt2Attention(Gpt2Config c, int layer, Func<HookSite, HookPoint> hook) : base("attn")
     {
         nHeads = c.NHeads; dHead = c.DHead; dModel = c.DModel;
         divisor = (c.ScaleAttnWeights ? Math.Sqrt(dHead) : 1.0) * (c.ScaleAttnByInverseLayerIdx ? layer + 1 : 1);
         upcast = c.ReorderAndUpcastAttn;
+        fusable = divisor == Math.Sqrt(dHead);
         c_attn = new Conv1D(c.DModel, 3 * c.DModel);
         c_proj = new Conv1D(c.DModel, c.DModel);
         hq = hook(Site.Q);
@@ -71,18 +72,23 @@ public sealed class Gpt2Attention : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor allowed)                                         // x: [batch, pos, d_model]
+    public Tensor Forward(Tensor x, AttentionMask mask)                                     // x: [batch, pos, d_model]
     {
         long b = x.shape[0], p = x.shape[1];
         var qkv = c_attn.forward(x);                                                        // [batch, pos, 3·d_model]
         var q = hq.Run(qkv.narrow(-1, 0, dModel).view(b, p, nHeads, dHead));               // [batch, pos, head, d_head]
         var k = hk.Run(qkv.narrow(-1, dModel, dModel).view(b, p, nHeads, dHead));
         var v = hv.Run(qkv.narrow(-1, 2 * dModel, dModel).view(b, p, nHeads, dHead));
+        if (fusable && (!upcast || q.dtype == ScalarType.Float32) && FusedAttention.Applies(hScores, hPattern))
+        {
+            var zf = hZ.Run(FusedAttention.Run(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), mask).transpose(1, 2));
+            return AttentionOutput.ProjectConv1D(zf, c_proj.weight, c_proj.bias, hResult);  // [batch, pos, d_model]
+        }
         // reorder_and_upcast_attn: the same maths with q·k and softmax in float32 (a no-op for float32 weights)
         var qh = upcast ? q.to(ScalarType.Float32) : q;
         var kh = upcast ? k.to(ScalarType.Float32) : k;
         var scores = Precision.MatMul(qh.transpose(1, 2), kh.permute(0, 2, 3, 1)) / divisor; // [batch, head, q, k]
-        scores = hScores.Run(Masks.Apply(scores, allowed));
+        scores = hScores.Run(Masks.Apply(scores, mask.Allowed));
         var pattern = hPattern.Run(scores.softmax(-1).to(v.dtype));                         // [batch, head, q, k]
         var z = hZ.Run(Precision.MatMul(pattern, v.transpose(1, 2)).transpose(1, 2));       // [batch, pos, head, d_head]
         return AttentionOutput.ProjectConv1D(z, c_proj.weight, c_proj.bias, hResult);       // [batch, pos, d_model]

@@ -69,12 +69,11 @@ public sealed class Gpt2LMHeadModel : HookedModel
         var tok = hEmbed.Run(transformer.wte.forward(inputIds));                            // [batch, pos, d_model]
         var pos = hPosEmbed.Run(transformer.wpe.forward(positions));                        // [batch, pos, d_model]
         var x = tok + pos;
-        var allowed = Masks.Allowed(attentionMask, b, p, causal: true, x.device);           // [batch|1, 1, pos, pos]
+        var mask = AttentionMask.Causal(attentionMask, b, p, x.dtype, x.device);            // [batch|1, 1, pos, pos]
         foreach (var block in transformer.Blocks.TakeWhile(_ => !StopReached))              // ForwardTo: nothing after the stop hook's block
-            x = LayerScope.Run(x, h => block.Forward(h, allowed));
+            x = LayerScope.Run(x, h => block.Forward(h, mask));
         if (StopReached) return null;
-        var ln = transformer.ln_f;
-        var normed = hLnFinalNormalized.Run(ln.Apply(x, hLnFinalScale.Run(ln.Scale(x))));
+        var normed = hLnFinalNormalized.Run(transformer.ln_f.Forward(x, hLnFinalScale));
         if (StopReached) return null;
         var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();

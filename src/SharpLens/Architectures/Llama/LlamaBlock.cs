@@ -33,13 +33,13 @@ public sealed class LlamaBlock : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed)              // x: [batch, pos, d_model]
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, AttentionMask mask)          // x: [batch, pos, d_model]
     {
         x = residPre.Run(x);
-        var h = ln1Normalized.Run(input_layernorm.Apply(x, ln1Scale.Run(input_layernorm.Scale(x))));
-        var attn = attnOut.Run(self_attn.Forward(h, cos, sin, allowed));                   // [batch, pos, d_model]
+        var h = ln1Normalized.Run(input_layernorm.Forward(x, ln1Scale));
+        var attn = attnOut.Run(self_attn.Forward(h, cos, sin, mask));                      // [batch, pos, d_model]
         var mid = residMid.Run(x + attn);
-        var h2 = ln2Normalized.Run(post_attention_layernorm.Apply(mid, ln2Scale.Run(post_attention_layernorm.Scale(mid))));
+        var h2 = ln2Normalized.Run(post_attention_layernorm.Forward(mid, ln2Scale));
         var m = mlpOut.Run(mlp.Forward(h2));                                                  // [batch, pos, d_model]
         return residPost.Run(mid + m);
     }
@@ -71,7 +71,7 @@ public sealed class LlamaAttention : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed)               // x: [batch, pos, d_model]
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, AttentionMask mask)           // x: [batch, pos, d_model]
     {
         long b = x.shape[0], p = x.shape[1];
         var q = hq.Run(q_proj.forward(x).view(b, p, nHeads, dHead));                       // [batch, pos, head, d_head]
@@ -82,8 +82,10 @@ public sealed class LlamaAttention : nn.Module
         int group = nHeads / nKv;                                                           // query head h reads kv head h / group
         var kh = (group == 1 ? k : k.repeat_interleave(group, dim: 2)).transpose(1, 2);    // [batch, head, pos, d_head]
         var vh = (group == 1 ? v : v.repeat_interleave(group, dim: 2)).transpose(1, 2);
+        if (FusedAttention.Applies(hScores, hPattern))
+            return AttentionOutput.Project(hZ.Run(FusedAttention.Run(q.transpose(1, 2), kh, vh, mask).transpose(1, 2)), o_proj, hResult);
         var scores = Precision.MatMul(q.transpose(1, 2), kh.transpose(-1, -2)) * (1.0 / Math.Sqrt(dHead)); // [batch, head, q, k]
-        scores = hScores.Run(Masks.Apply(scores, allowed));
+        scores = hScores.Run(Masks.Apply(scores, mask.Allowed));
         var pattern = hPattern.Run(scores.softmax(-1, ScalarType.Float32).to(q.dtype));   // [batch, head, q, k]
         var z = hZ.Run(Precision.MatMul(pattern, vh).transpose(1, 2));                      // [batch, pos, head, d_head]
         return AttentionOutput.Project(z, o_proj, hResult);

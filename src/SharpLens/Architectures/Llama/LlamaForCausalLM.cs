@@ -63,11 +63,11 @@ public sealed class LlamaForCausalLM : HookedModel
         var x = hEmbed.Run(model.embed_tokens.forward(inputIds));                          // [batch, pos, d_model]
         var positions = Masks.PositionIds(attentionMask, b, p, x.device);                   // [batch, pos]
         var (cos, sin) = rotary.Angles(positions, x.dtype);                                 // [batch, pos, d_head]
-        var allowed = Masks.Allowed(attentionMask, b, p, causal: true, x.device);           // [batch|1, 1, pos, pos]
+        var mask = AttentionMask.Causal(attentionMask, b, p, x.dtype, x.device);            // [batch|1, 1, pos, pos]
         foreach (var block in model.Blocks.TakeWhile(_ => !StopReached))                   // ForwardTo: nothing after the stop hook's block
-            x = LayerScope.Run(x, h => block.Forward(h, cos, sin, allowed));
+            x = LayerScope.Run(x, h => block.Forward(h, cos, sin, mask));
         if (StopReached) return null;
-        var normed = hLnFinalNormalized.Run(model.norm.Apply(x, hLnFinalScale.Run(model.norm.Scale(x))));
+        var normed = hLnFinalNormalized.Run(model.norm.Forward(x, hLnFinalScale));
         if (StopReached) return null;
         var logits = Precision.Linear(normed, UnembedWeight);                               // [batch, pos, d_vocab]
         return logits.MoveToOuterDisposeScope();
