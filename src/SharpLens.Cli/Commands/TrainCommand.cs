@@ -22,7 +22,7 @@ internal static class TrainCommand
         var glob = new Option<string>("--glob") { Description = "File pattern of --corpus folders given without :GLOB", DefaultValueFactory = _ => "*.py" };
         var holdout = new Option<double?>("--holdout") { Description = "Fraction of files (by content hash) kept out of training, listed in OUT/heldout_files.txt (default 0)" };
         var precision = new Option<string>("--precision") { Description = "bf16 (bf16 products, fp32 master weights) | fp32 | auto (bf16 where the CPU has native bf16)", DefaultValueFactory = _ => "auto" };
-        var procedural = new Option<string?>("--procedural") { Description = "Procedural data, a fraction of the sequences: KIND:FRACTION[,…], kinds dyck, copy, calls (e.g. dyck:0.01,copy:0.005)" };
+        var procedural = new Option<string?>("--procedural") { Description = "Procedural data, a fraction of the sequences: KIND:FRACTION[,…], kinds dyck, copy, calls, calls-copy, nest-copy (e.g. dyck:0.01,copy:0.005; see Procedural.cs)" };
         var proceduralSchedule = new Option<string>("--procedural-schedule") { Description = "front (a warm-up before the corpus) | spread (evenly among corpus sequences)", DefaultValueFactory = _ => "front" };
         var convKernel = new Option<int?>("--conv-kernel") { Description = "bigs only (CodeSSM-HF): add a parallel causal depthwise convolution of this size beside each S4D branch" };
         var convMerge = new Option<string>("--conv-merge") { Description = "bigs --conv-kernel: sum | gate (sigmoid gate per channel)", DefaultValueFactory = _ => "sum" };
