@@ -189,6 +189,28 @@ public class ProceduralTests
         Assert.Contains("nest-copy", ProceduralMix.Kinds);
     }
 
+    // The shipped models' runs are regenerated from run.json: each text generator's output for a seed is frozen.
+    [Theory]
+    [InlineData("dyck", "17ADC229E1B498727E3CB52C27C29EF074C905F7137B803C1F33504138FF8B0B")]
+    [InlineData("calls", "985A5C39712FD2A4A855D5FD0D354E5498CB6B71761F6109CC7AEF0E78BFF430")]
+    [InlineData("calls-copy", "32910499A3F536657EAC4984487D1B832EBBFFB013257A0966C35E1B1CF186E1")]
+    [InlineData("nest-copy", "ECD5AB5D4E899CB4656913828BC658A5CB8FE0730751D884D752E415615290EB")]
+    public void Text_generators_are_frozen_for_a_seed(string kind, string sha256)
+    {
+        var rng = new SplitMix64(7);
+        var text = new System.Text.StringBuilder();
+        for (int i = 0; i < 300; i++)
+            text.Append(kind switch
+            {
+                "dyck" => Procedural.DyckText(ref rng),
+                "calls" => Procedural.CallsText(ref rng),
+                "calls-copy" => Procedural.CallsCopyText(ref rng),
+                _ => Procedural.NestCopyText(ref rng),
+            }).Append('\u0000');
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+        Assert.True(hash == sha256, $"{kind} generated {hash}, expected {sha256}");
+    }
+
     [Fact]
     public void Spread_schedule_interleaves_procedural_sequences_evenly_and_keeps_the_corpus_order()
     {
