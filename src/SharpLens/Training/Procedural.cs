@@ -203,13 +203,7 @@ public sealed class Procedural
         {
             var sb = new System.Text.StringBuilder();
             string literal;
-            if (rng.NextDouble() < 0.8)
-            {
-                int digits = 1 + rng.NextInt(5);                                   // 1–5 digits, uniformly: the length must be copied
-                var num = new System.Text.StringBuilder().Append((char)('1' + rng.NextInt(9)));
-                for (int i = 1; i < digits; i++) num.Append((char)('0' + rng.NextInt(10)));
-                literal = num.ToString();
-            }
+            if (rng.NextDouble() < 0.8) literal = Number(ref rng);
             else
             {
                 var str = new System.Text.StringBuilder("'");
@@ -245,10 +239,7 @@ public sealed class Procedural
         while (true)
         {
             var sb = new System.Text.StringBuilder();
-            int digits = 1 + rng.NextInt(5);
-            var num = new System.Text.StringBuilder().Append((char)('1' + rng.NextInt(9)));
-            for (int i = 1; i < digits; i++) num.Append((char)('0' + rng.NextInt(10)));
-            var literal = num.ToString();
+            var literal = Number(ref rng);
             var indent = new string(' ', 4 * rng.NextInt(3));
             if (rng.NextDouble() < 0.5) sb.Append(indent).Append(Names[rng.NextInt(Names.Length)]).Append(" = ").Append(literal).Append('\n');
             else sb.Append(indent).Append(Comments[rng.NextInt(Comments.Length)]).Append(' ').Append(literal).Append('\n');
@@ -265,6 +256,15 @@ public sealed class Procedural
             // also never str(str(: the template's repeated callee stays something the model must generalise to
             if (!ContainsForbidden(text) && !text.Contains("str(str(", StringComparison.Ordinal)) return text;
         }
+    }
+
+    // A number of 1–5 digits, each length equally likely (its length must be copied, never guessed), no leading zero.
+    static string Number(ref SplitMix64 rng)
+    {
+        int digits = 1 + rng.NextInt(5);
+        var num = new System.Text.StringBuilder().Append((char)('1' + rng.NextInt(9)));
+        for (int i = 1; i < digits; i++) num.Append((char)('0' + rng.NextInt(10)));
+        return num.ToString();
     }
 
     // inner: the innermost argument (null: a random atom, as the calls kind draws it); callees: the list to draw from.
